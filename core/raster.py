@@ -1,0 +1,170 @@
+"""Windowed raster reading shared by every detector.
+
+Rasters are never read whole: global statistics come from a decimated read
+(GDAL uses the file's overviews when it has them), and per-pixel work runs
+over blocks with a halo so neighbourhood filters see across block seams.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional, Sequence, Tuple
+
+import numpy as np
+from rasterio.enums import ColorInterp
+from rasterio.windows import Window
+
+from .errors import Cancelled, InputError
+
+Progress = Optional[Callable[[float], None]]
+CancelCheck = Optional[Callable[[], bool]]
+
+
+@dataclass(frozen=True)
+class BandRoles:
+    """1-based band indices of the colour roles; ``nir`` may be None."""
+
+    red: int
+    green: int
+    blue: int
+    nir: Optional[int] = None
+
+    @property
+    def visible(self) -> Tuple[int, int, int]:
+        return (self.red, self.green, self.blue)
+
+
+def band_roles(src, red: Optional[int] = None, green: Optional[int] = None, blue: Optional[int] = None,
+               nir: Optional[int] = None, need_colour: bool = True) -> BandRoles:
+    """Band roles from explicit choices, else from the raster's colour interpretation.
+
+    Defaults: bands whose colour interpretation says red/green/blue; a band
+    described as NIR (description or ``nir`` in its name); otherwise bands
+    1, 2, 3 as R, G, B and a 4th non-alpha band as NIR.
+    """
+    count = src.count
+    if need_colour and count < 3 and not all((red, green, blue)):
+        raise InputError(
+            f"The raster has {count} band(s); this needs red, green and blue bands. "
+            "Choose a 3-band (or more) optical image, or set the band parameters."
+        )
+    interp = list(src.colorinterp)
+    desc = [(d or "").lower() for d in src.descriptions]
+
+    def find(ci) -> Optional[int]:
+        for i, c in enumerate(interp):
+            if c == ci:
+                return i + 1
+        return None
+
+    r = red or find(ColorInterp.red) or 1
+    g = green or find(ColorInterp.green) or min(2, count)
+    b = blue or find(ColorInterp.blue) or min(3, count)
+    n = nir
+    if n is None:
+        for i, d in enumerate(desc):
+            if "nir" in d or "near" in d and "infrared" in d:
+                n = i + 1
+                break
+    if n is None and count >= 4:
+        fourth = interp[3] if len(interp) > 3 else None
+        if fourth not in (ColorInterp.alpha,) and 4 not in (r, g, b):
+            n = 4
+    for role, idx in (("red", r), ("green", g), ("blue", b), ("NIR", n)):
+        if idx is not None and not 1 <= idx <= count:
+            raise InputError(f"The {role} band is {idx}, but the raster has only {count} band(s).")
+    return BandRoles(r, g, b, n)
+
+
+def iter_windows(width: int, height: int, size: int = 1024, halo: int = 0) -> Iterator[Tuple[Window, Window]]:
+    """Blocks covering the raster: (core window, read window = core grown by halo, clipped)."""
+    for row in range(0, height, size):
+        for col in range(0, width, size):
+            h = min(size, height - row)
+            w = min(size, width - col)
+            r0 = max(0, row - halo)
+            c0 = max(0, col - halo)
+            r1 = min(height, row + h + halo)
+            c1 = min(width, col + w + halo)
+            yield Window(col, row, w, h), Window(c0, r0, c1 - c0, r1 - r0)
+
+
+def core_slices(core: Window, read: Window) -> Tuple[slice, slice]:
+    """Slices that cut the core block out of an array read over ``read``."""
+    r = int(core.row_off - read.row_off)
+    c = int(core.col_off - read.col_off)
+    return slice(r, r + int(core.height)), slice(c, c + int(core.width))
+
+
+def n_windows(width: int, height: int, size: int) -> int:
+    return math.ceil(width / size) * math.ceil(height / size)
+
+
+def check_cancel(cancel: CancelCheck) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("cancelled")
+
+
+def read_valid(src, window: Window, bands: Sequence[int]) -> Tuple[np.ndarray, np.ndarray]:
+    """Bands as float32 (bands, h, w) plus a boolean valid-pixel mask."""
+    data = src.read(list(bands), window=window, out_dtype="float32")
+    valid = np.ones(data.shape[1:], bool)
+    if src.nodata is not None and not (isinstance(src.nodata, float) and math.isnan(src.nodata)):
+        valid &= ~np.any(data == np.float32(src.nodata), axis=0)
+    valid &= np.all(np.isfinite(data), axis=0)
+    if src.nodata is None:
+        # internal masks / alpha bands, when the file has them
+        try:
+            flags = src.mask_flag_enums[bands[0] - 1]
+            from rasterio.enums import MaskFlags
+
+            if MaskFlags.per_dataset in flags or MaskFlags.alpha in flags:
+                valid &= src.dataset_mask(window=window) > 0
+        except Exception:
+            pass
+    return data, valid
+
+
+def overview(src, bands: Sequence[int], max_size: int = 1536) -> Tuple[np.ndarray, np.ndarray, float]:
+    """A decimated read of the whole raster for global statistics.
+
+    Returns (data (bands, h, w) float32, valid mask, decimation factor).
+    """
+    factor = max(1.0, max(src.width, src.height) / float(max_size))
+    out_h = max(1, int(round(src.height / factor)))
+    out_w = max(1, int(round(src.width / factor)))
+    data = src.read(list(bands), out_shape=(len(bands), out_h, out_w), out_dtype="float32")
+    valid = np.ones((out_h, out_w), bool)
+    if src.nodata is not None and not (isinstance(src.nodata, float) and math.isnan(src.nodata)):
+        valid &= ~np.any(data == np.float32(src.nodata), axis=0)
+    valid &= np.all(np.isfinite(data), axis=0)
+    return data, valid, factor
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Per-band linear stretch to ~0..1 from robust percentiles."""
+
+    lo: Tuple[float, ...]
+    hi: Tuple[float, ...]
+
+    def apply(self, data: np.ndarray) -> np.ndarray:
+        lo = np.asarray(self.lo, np.float32)[:, None, None]
+        hi = np.asarray(self.hi, np.float32)[:, None, None]
+        return (data - lo) / np.maximum(hi - lo, 1e-6)
+
+
+def robust_stretch(data: np.ndarray, valid: np.ndarray, lo_pct: float = 1.0, hi_pct: float = 99.0) -> Stretch:
+    """Percentile stretch of each band over valid pixels; raises if none are valid."""
+    if not valid.any():
+        raise InputError("The raster holds no valid pixels (all nodata). Choose another image or fix its nodata value.")
+    lo, hi = [], []
+    for band in data:
+        v = band[valid]
+        a, b = np.percentile(v, [lo_pct, hi_pct])
+        if b <= a:
+            b = a + 1.0
+        lo.append(float(a))
+        hi.append(float(b))
+    return Stretch(tuple(lo), tuple(hi))

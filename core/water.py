@@ -1,0 +1,347 @@
+"""Land/water segmentation of optical rasters.
+
+Method
+------
+* With a near-infrared band: the Normalised Difference Water Index
+  NDWI = (G - NIR) / (G + NIR) (McFeeters 1996). Water reflects green and
+  absorbs NIR, so NDWI is high on water and negative on vegetation and most
+  built surfaces.
+* With visible bands only: a "water score" that is high where the surface is
+  both dark and smooth. Water is the darkest large surface in most port
+  scenes, and it is smooth at pixel scale, while dark land (asphalt, coal,
+  shadows) is rougher and comes in smaller pieces. The score is
+  ``-(L + k * T)`` where L is the log brightness and T the log local standard
+  deviation of brightness (both standardised), so dark textured land scores
+  lower than dark smooth water.
+* The threshold is chosen automatically with Otsu's method (Otsu 1979) on the
+  score histogram pooled over full-resolution sample windows spread over the
+  whole raster; ``sensitivity`` (0..1, default 0.5) moves it towards more
+  (>0.5) or less (<0.5) water.
+* Object-level clean-up, per window with a halo: water pieces smaller than
+  ``min_water_m2`` are dropped (dark roofs, shadows), and land pieces wholly
+  enclosed by water and smaller than ``fill_holes_m2`` become water (anchored
+  ships, glint, buoys): the mask is meant to contain the vessels that lie on
+  it. A piece touching the halo's edge is of unknown size and left as is.
+* ``force_water`` / ``force_land`` polygons (in the raster's CRS) override the
+  answer where the analyst knows better.
+
+Memory stays bounded: the raster is read in blocks with a halo and the mask is
+written block by block.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional
+
+import numpy as np
+import rasterio
+from rasterio import features
+from rasterio.windows import transform as window_transform
+from scipy import ndimage
+
+from .errors import InputError
+from .geo import dataset_ground_scale
+from .raster import (
+    BandRoles,
+    CancelCheck,
+    Progress,
+    band_roles,
+    check_cancel,
+    core_slices,
+    iter_windows,
+    n_windows,
+    read_valid,
+)
+
+TEXTURE_WEIGHT = 0.6
+
+
+@dataclass
+class WaterResult:
+    """What :func:`water_mask` found, for the log and the caller."""
+
+    method: str
+    threshold: float
+    separability: float
+    water_fraction: float
+    pixel_size_m: float
+    roles: BandRoles
+    windows: int
+    notes: List[str] = field(default_factory=list)
+
+
+def otsu_threshold(values: np.ndarray, bins: int = 256) -> tuple:
+    """Otsu's threshold of a 1-D sample and its separability (between-class /
+    total variance, 0..1)."""
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return 0.0, 0.0
+    lo, hi = np.percentile(values, [0.5, 99.5])
+    if hi <= lo:
+        return float(lo), 0.0
+    hist, edges = np.histogram(np.clip(values, lo, hi), bins=bins, range=(lo, hi))
+    p = hist.astype(np.float64) / hist.sum()
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    w0 = np.cumsum(p)
+    mu = np.cumsum(p * centres)
+    mu_t = mu[-1]
+    w1 = 1.0 - w0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mu_t * w0 - mu) ** 2 / (w0 * w1)
+    between[~np.isfinite(between)] = 0.0
+    k = int(np.argmax(between[:-1]))
+    total = float(np.sum(p * (centres - mu_t) ** 2))
+    sep = float(between[k] / total) if total > 0 else 0.0
+    return float(edges[k + 1]), sep
+
+
+class _Scorer:
+    """Computes the per-pixel water score of a block (higher = more water)."""
+
+    def __init__(self, roles: BandRoles, use_nir: bool, texture_radius: int):
+        self.roles = roles
+        self.use_nir = use_nir
+        self.radius = texture_radius
+        self.bands = [roles.green, roles.nir] if use_nir else list(roles.visible)
+        self.center = None  # standardisation (mean, std) of L and T, set from samples
+
+    def raw(self, data: np.ndarray):
+        if self.use_nir:
+            g, n = data[0], data[1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ndwi = (g - n) / (g + n)
+            return np.nan_to_num(ndwi, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32), None
+        lum = np.log1p(np.maximum(data.mean(axis=0), 0.0)).astype(np.float32)
+        size = 2 * self.radius + 1
+        m1 = ndimage.uniform_filter(lum, size, mode="reflect")
+        m2 = ndimage.uniform_filter(lum * lum, size, mode="reflect")
+        sd = np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
+        tex = np.log(sd + 1e-3).astype(np.float32)
+        return lum, tex
+
+    def score(self, data: np.ndarray) -> np.ndarray:
+        a, b = self.raw(data)
+        if self.use_nir:
+            return a
+        (ml, sl), (mt, st) = self.center
+        return -((a - ml) / sl + TEXTURE_WEIGHT * (b - mt) / st)
+
+
+def _sample_windows(width: int, height: int, size: int, max_windows: int):
+    """Up to ``max_windows`` full-resolution windows spread evenly over the raster."""
+    wins = [w for w, _ in iter_windows(width, height, size, 0)]
+    if len(wins) <= max_windows:
+        return wins
+    step = len(wins) / float(max_windows)
+    return [wins[int(i * step)] for i in range(max_windows)]
+
+
+def _rasterize(geoms: Optional[Iterable], transform, shape) -> Optional[np.ndarray]:
+    if not geoms:
+        return None
+    shapes = [(g, 1) for g in geoms if g is not None and not g.is_empty]
+    if not shapes:
+        return None
+    return features.rasterize(shapes, out_shape=shape, transform=transform, fill=0, dtype="uint8").astype(bool)
+
+
+def water_mask(
+    src_path: str,
+    dst_path: str,
+    *,
+    red: Optional[int] = None,
+    green: Optional[int] = None,
+    blue: Optional[int] = None,
+    nir: Optional[int] = None,
+    use_nir: bool = True,
+    sensitivity: float = 0.5,
+    min_water_m2: Optional[float] = None,
+    fill_holes_m2: float = 30000.0,
+    force_water: Optional[Iterable] = None,
+    force_land: Optional[Iterable] = None,
+    block: int = 1024,
+    progress: Progress = None,
+    cancel: CancelCheck = None,
+) -> WaterResult:
+    """Write a 0/1 uint8 water mask GeoTIFF of ``src_path`` to ``dst_path``.
+
+    Pixels outside the image's valid area get 255 (nodata). See the module
+    docstring for the method. Raises :class:`InputError` for unusable input.
+    """
+    if not 0.0 <= sensitivity <= 1.0:
+        raise InputError(f"Sensitivity must be between 0 and 1, not {sensitivity}.")
+    with rasterio.open(src_path) as src:
+        roles = band_roles(src, red, green, blue, nir, need_colour=not (use_nir and nir))
+        nir_ok = use_nir and roles.nir is not None
+        scale = dataset_ground_scale(src)
+        px_m = scale.mean_m
+        px_area = scale.x_m * scale.y_m
+        notes = []
+        if not scale.georeferenced:
+            notes.append("The raster has no CRS: areas are in squared pixel units.")
+        if min_water_m2 is None:
+            min_water_m2 = max(2500.0, 40.0 * px_area)
+        min_px = max(1, int(round(min_water_m2 / px_area)))
+        hole_px = int(round(fill_holes_m2 / px_area))
+        texture_radius = 2 if px_m >= 5 else 3
+        # halo: enough to see a hole of the largest filled size whole
+        halo = int(min(1024, max(16, math.sqrt(max(hole_px, 1)) * 2.5)))
+        size = max(block, 2 * halo)
+        scorer = _Scorer(roles, nir_ok, texture_radius)
+
+        # Pass 1: statistics over full-resolution sample windows.
+        samples_l, samples_t, any_valid = [], [], False
+        sample_wins = _sample_windows(src.width, src.height, 512, 48)
+        for i, win in enumerate(sample_wins):
+            check_cancel(cancel)
+            data, valid = read_valid(src, win, scorer.bands)
+            if not valid.any():
+                continue
+            any_valid = True
+            a, b = scorer.raw(data)
+            keep = valid
+            if b is not None:
+                # the texture filter mixes valid and invalid pixels at the edge
+                keep = ndimage.binary_erosion(valid, iterations=texture_radius, border_value=1)
+                samples_t.append(b[keep][::4])
+            samples_l.append(a[keep][::4])
+            if progress:
+                progress(0.15 * (i + 1) / len(sample_wins))
+        if not any_valid:
+            raise InputError(
+                "The raster holds no valid pixels (all nodata). Choose another image or fix its nodata value."
+            )
+        lum = np.concatenate(samples_l)
+        if nir_ok:
+            score_samples = lum
+            method = f"NDWI (green band {roles.green}, NIR band {roles.nir})"
+        else:
+            tex = np.concatenate(samples_t)
+            scorer.center = ((float(lum.mean()), float(lum.std() + 1e-6)), (float(tex.mean()), float(tex.std() + 1e-6)))
+            score_samples = -((lum - scorer.center[0][0]) / scorer.center[0][1]
+                              + TEXTURE_WEIGHT * (tex - scorer.center[1][0]) / scorer.center[1][1])
+            method = f"visible brightness and texture (bands {roles.red}, {roles.green}, {roles.blue})"
+        thr, sep = otsu_threshold(score_samples)
+        if nir_ok:
+            # NDWI has a physical meaning: keep the threshold in a sane band
+            thr = float(np.clip(thr, -0.3, 0.4))
+        spread = float(np.percentile(score_samples, 95) - np.percentile(score_samples, 5))
+        thr -= (sensitivity - 0.5) * 0.5 * spread
+        if sep < 0.5:
+            notes.append(
+                f"Water and land are poorly separated in this image (separability {sep:.2f}); "
+                "check the result, or give land/water polygons to force the answer."
+            )
+
+        profile = {
+            "driver": "GTiff", "width": src.width, "height": src.height, "count": 1, "dtype": "uint8",
+            "crs": src.crs, "transform": src.transform, "nodata": 255, "tiled": True,
+            "blockxsize": 256, "blockysize": 256, "compress": "deflate",
+        }
+        if src.width < 256 or src.height < 256:
+            profile.update(tiled=False)
+            profile.pop("blockxsize")
+            profile.pop("blockysize")
+        force_water = list(force_water) if force_water else []
+        force_land = list(force_land) if force_land else []
+        total = n_windows(src.width, src.height, size)
+        water_px = valid_px = 0
+        with rasterio.open(dst_path, "w", **profile) as dst:
+            for k, (core, read) in enumerate(iter_windows(src.width, src.height, size, halo)):
+                check_cancel(cancel)
+                data, valid = read_valid(src, read, scorer.bands)
+                score = scorer.score(data)
+                water = (score > thr) & valid
+                # speckle: a 3x3 majority vote keeps edges where they are
+                water = (ndimage.uniform_filter(water.astype(np.float32), 3, mode="nearest") > 0.5) & valid
+                water = _drop_small(water, min_px, read, src)
+                water = _fill_enclosed(water, valid, hole_px, read, src)
+                wt = window_transform(read, src.transform)
+                fw = _rasterize(force_water, wt, water.shape)
+                if fw is not None:
+                    water |= fw
+                fl = _rasterize(force_land, wt, water.shape)
+                if fl is not None:
+                    water &= ~fl
+                sl = core_slices(core, read)
+                out = water[sl].astype(np.uint8)
+                v = valid[sl]
+                out[~v] = 255
+                dst.write(out, 1, window=core)
+                water_px += int(out[v].sum())
+                valid_px += int(v.sum())
+                if progress:
+                    progress(0.15 + 0.85 * (k + 1) / total)
+    return WaterResult(
+        method=method,
+        threshold=float(thr),
+        separability=sep,
+        water_fraction=water_px / valid_px if valid_px else 0.0,
+        pixel_size_m=px_m,
+        roles=roles,
+        windows=total,
+        notes=notes,
+    )
+
+
+def _edge_touching(labels: np.ndarray, read, src) -> np.ndarray:
+    """Labels of components touching a side of the read window that is not
+    the raster's own edge (their true size is unknown here)."""
+    edges = []
+    if read.row_off > 0:
+        edges.append(labels[0, :])
+    if read.col_off > 0:
+        edges.append(labels[:, 0])
+    if read.row_off + read.height < src.height:
+        edges.append(labels[-1, :])
+    if read.col_off + read.width < src.width:
+        edges.append(labels[:, -1])
+    if not edges:
+        return np.zeros(0, labels.dtype)
+    return np.unique(np.concatenate(edges))
+
+
+def _raster_edge_touching(labels: np.ndarray, read, src) -> np.ndarray:
+    """Labels of components touching the raster's own edge inside this window."""
+    edges = []
+    if read.row_off == 0:
+        edges.append(labels[0, :])
+    if read.col_off == 0:
+        edges.append(labels[:, 0])
+    if read.row_off + read.height >= src.height:
+        edges.append(labels[-1, :])
+    if read.col_off + read.width >= src.width:
+        edges.append(labels[:, -1])
+    if not edges:
+        return np.zeros(0, labels.dtype)
+    return np.unique(np.concatenate(edges))
+
+
+def _drop_small(water: np.ndarray, min_px: int, read, src) -> np.ndarray:
+    labels, n = ndimage.label(water, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return water
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    small = sizes < min_px
+    small[0] = False
+    small[_edge_touching(labels, read, src)] = False
+    return water & ~small[labels]
+
+
+def _fill_enclosed(water: np.ndarray, valid: np.ndarray, hole_px: int, read, src) -> np.ndarray:
+    land = ~water & valid
+    labels, n = ndimage.label(land, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return water
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    fill = sizes <= hole_px
+    fill[0] = False
+    fill[_edge_touching(labels, read, src)] = False
+    fill[_raster_edge_touching(labels, read, src)] = False
+    # a piece next to invalid pixels is not known to be enclosed by water
+    near_invalid = np.unique(labels[ndimage.binary_dilation(~valid) & land])
+    fill[near_invalid] = False
+    fill[0] = False
+    return water | fill[labels]

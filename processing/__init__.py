@@ -1,0 +1,1 @@
+"""Quayside's Processing provider and algorithms (thin wrappers over core/)."""

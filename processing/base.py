@@ -1,0 +1,122 @@
+"""Shared plumbing for Quayside's algorithms: progress, cancel, errors,
+layer reprojection and output styling."""
+
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeatureRequest,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProject,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+
+from ..core.errors import Cancelled, InputError
+from ..icons import icon
+
+STYLE_DIR = os.path.join(os.path.dirname(__file__), "styles")
+
+
+def style_path(name: str) -> str:
+    return os.path.join(STYLE_DIR, name)
+
+
+class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
+    """Applies a QML style to an output layer when Processing loads it."""
+
+    _keep = []  # post-processors must outlive processAlgorithm
+
+    def __init__(self, qml: str):
+        super().__init__()
+        self.qml = qml
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if layer is not None and layer.isValid() and os.path.exists(self.qml):
+            layer.loadNamedStyle(self.qml)
+            layer.triggerRepaint()
+
+    @classmethod
+    def attach(cls, context, layer_id: str, qml: str) -> None:
+        if not layer_id or not context.willLoadLayerOnCompletion(layer_id):
+            return
+        proc = cls(style_path(qml))
+        cls._keep.append(proc)
+        context.layerToLoadOnCompletionDetails(layer_id).setPostProcessor(proc)
+
+
+class QuaysideAlgorithm(QgsProcessingAlgorithm):
+    """Base class: translation, icon, group, and core-call helpers."""
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate(type(self).__name__, text)
+
+    def icon(self):
+        return icon("quayside.svg")
+
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    @staticmethod
+    def progress_cb(feedback, start: float = 0.0, span: float = 100.0):
+        def cb(frac: float) -> None:
+            if feedback is not None:
+                feedback.setProgress(start + span * max(0.0, min(1.0, frac)))
+        return cb
+
+    @staticmethod
+    def cancel_cb(feedback):
+        return (lambda: feedback.isCanceled()) if feedback is not None else None
+
+    def run_core(self, func, *args, **kwargs):
+        """Call a core function, turning its errors into QgsProcessingException."""
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+        except Cancelled:
+            return None
+
+
+def raster_path(layer, what: str = "INPUT") -> str:
+    """The file path GDAL/rasterio can open for a raster layer, or a clear error."""
+    if layer is None:
+        raise QgsProcessingException(f"{what}: no raster layer was given.")
+    if layer.providerType() != "gdal":
+        raise QgsProcessingException(
+            f"{what}: '{layer.name()}' is a {layer.providerType()} layer; Quayside reads raster files "
+            "(GeoTIFF, JP2, VRT...). Save it as a GeoTIFF first (Raster > Conversion > Translate)."
+        )
+    path = layer.source().split("|")[0]
+    return path
+
+
+def geometries_in_crs(source, dest_crs: QgsCoordinateReferenceSystem, context, feedback=None,
+                      what: str = "layer") -> List:
+    """Shapely geometries of a feature source, reprojected to ``dest_crs``."""
+    from shapely import wkb
+
+    if source is None:
+        return []
+    out = []
+    transform: Optional[QgsCoordinateTransform] = None
+    if source.sourceCrs().isValid() and dest_crs.isValid() and source.sourceCrs() != dest_crs:
+        transform = QgsCoordinateTransform(source.sourceCrs(), dest_crs, context.transformContext()
+                                           if context is not None else QgsProject.instance())
+        if feedback is not None:
+            feedback.pushInfo(
+                f"{what}: reprojected from {source.sourceCrs().authid()} to {dest_crs.authid()}."
+            )
+    for f in source.getFeatures(QgsFeatureRequest()):
+        g = f.geometry()
+        if g is None or g.isEmpty():
+            continue
+        if transform is not None:
+            g.transform(transform)
+        out.append(wkb.loads(bytes(g.asWkb())))
+    return out

@@ -1,0 +1,28 @@
+"""The ``quayside`` Processing provider."""
+
+from __future__ import annotations
+
+from qgis.core import QgsProcessingProvider
+
+from ..icons import icon
+from .alg_watermask import WaterMaskAlgorithm
+
+
+class QuaysideProvider(QgsProcessingProvider):
+    """Registers every Quayside algorithm under the id ``quayside``."""
+
+    def id(self) -> str:
+        return "quayside"
+
+    def name(self) -> str:
+        return "Quayside"
+
+    def longName(self) -> str:  # noqa: N802
+        return "Quayside: port monitoring from satellite imagery"
+
+    def icon(self):
+        return icon("quayside.svg")
+
+    def loadAlgorithms(self):  # noqa: N802
+        for alg in (WaterMaskAlgorithm(),):
+            self.addAlgorithm(alg)

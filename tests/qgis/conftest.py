@@ -1,0 +1,38 @@
+"""Fixtures for tests that need QGIS (pytest-qgis starts the application)."""
+
+import os
+import subprocess
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="session")
+def quayside_provider(qgis_processing):
+    """The quayside provider registered as QGIS would (initProcessing)."""
+    from qgis.core import QgsApplication
+
+    import quayside
+
+    plugin = quayside.classFactory(None)
+    plugin.initProcessing()
+    provider = QgsApplication.processingRegistry().providerById("quayside")
+    assert provider is not None
+    yield provider
+    plugin.unload()
+
+
+@pytest.fixture(scope="session")
+def qgis_process():
+    """Run the project's qgis_process wrapper; returns a function(args) -> CompletedProcess."""
+    exe = os.path.join(REPO, "scripts", "qgis_process")
+    env = dict(os.environ)
+    env["QGIS_CUSTOM_CONFIG_PATH"] = os.path.join(REPO, ".qgis")
+    env.pop("QT_QPA_PLATFORM", None)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+
+    def run(*args, timeout=300):
+        return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+    return run

@@ -1,0 +1,1 @@
+"""Desktop user interface: the Quayside dock and its map tools."""
