@@ -12,7 +12,11 @@ Method
   shadows) is rougher and comes in smaller pieces. The score is
   ``-(L + k * T)`` where L is the log brightness and T the log local standard
   deviation of brightness (both standardised), so dark textured land scores
-  lower than dark smooth water.
+  lower than dark smooth water. Vegetation (dark forest looks like water in
+  brightness) is told apart by its excess green, ExG = 2g - r - b in
+  chromaticity coordinates (Woebbecke et al. 1995), added as a third,
+  one-sided term (only green above the scene's median counts):
+  ``-(L + k*T + k_g*max(ExG - median, 0))``.
 * The threshold is chosen automatically with Otsu's method (Otsu 1979) on the
   score histogram pooled over full-resolution sample windows spread over the
   whole raster; ``sensitivity`` (0..1, default 0.5) moves it towards more
@@ -56,6 +60,7 @@ from .raster import (
 )
 
 TEXTURE_WEIGHT = 0.6
+GREEN_WEIGHT = 0.6
 
 
 @dataclass
@@ -108,25 +113,35 @@ class _Scorer:
         self.center = None  # standardisation (mean, std) of L and T, set from samples
 
     def raw(self, data: np.ndarray):
+        """(a, b, c): NDWI, None, None with NIR; else log brightness, log texture
+        and excess green."""
         if self.use_nir:
             g, n = data[0], data[1]
             with np.errstate(divide="ignore", invalid="ignore"):
                 ndwi = (g - n) / (g + n)
-            return np.nan_to_num(ndwi, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32), None
-        lum = np.log1p(np.maximum(data.mean(axis=0), 0.0)).astype(np.float32)
+            return np.nan_to_num(ndwi, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32), None, None
+        pos = np.maximum(data, 0.0)
+        total = pos.sum(axis=0) + 1e-6
+        exg = ((2 * pos[1] - pos[0] - pos[2]) / total).astype(np.float32)
+        lum = np.log1p(total / 3.0).astype(np.float32)
         size = 2 * self.radius + 1
         m1 = ndimage.uniform_filter(lum, size, mode="reflect")
         m2 = ndimage.uniform_filter(lum * lum, size, mode="reflect")
         sd = np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
         tex = np.log(sd + 1e-3).astype(np.float32)
-        return lum, tex
+        return lum, tex, exg
 
     def score(self, data: np.ndarray) -> np.ndarray:
-        a, b = self.raw(data)
+        a, b, c = self.raw(data)
         if self.use_nir:
             return a
-        (ml, sl), (mt, st) = self.center
-        return -((a - ml) / sl + TEXTURE_WEIGHT * (b - mt) / st)
+        return self.combine(a, b, c)
+
+    def combine(self, lum, tex, exg):
+        (ml, sl), (mt, st), (mg, sg) = self.center
+        # one-sided: only greenness above the scene's median counts against water
+        green = np.maximum(exg - mg, 0.0) / sg
+        return -((lum - ml) / sl + TEXTURE_WEIGHT * (tex - mt) / st + GREEN_WEIGHT * green)
 
 
 def _sample_windows(width: int, height: int, size: int, max_windows: int):
@@ -192,7 +207,7 @@ def water_mask(
         scorer = _Scorer(roles, nir_ok, texture_radius)
 
         # Pass 1: statistics over full-resolution sample windows.
-        samples_l, samples_t, any_valid = [], [], False
+        samples_l, samples_t, samples_g, any_valid = [], [], [], False
         sample_wins = _sample_windows(src.width, src.height, 512, 48)
         for i, win in enumerate(sample_wins):
             check_cancel(cancel)
@@ -200,12 +215,13 @@ def water_mask(
             if not valid.any():
                 continue
             any_valid = True
-            a, b = scorer.raw(data)
+            a, b, c = scorer.raw(data)
             keep = valid
             if b is not None:
                 # the texture filter mixes valid and invalid pixels at the edge
                 keep = ndimage.binary_erosion(valid, iterations=texture_radius, border_value=1)
                 samples_t.append(b[keep][::4])
+                samples_g.append(c[keep][::4])
             samples_l.append(a[keep][::4])
             if progress:
                 progress(0.15 * (i + 1) / len(sample_wins))
@@ -219,9 +235,10 @@ def water_mask(
             method = f"NDWI (green band {roles.green}, NIR band {roles.nir})"
         else:
             tex = np.concatenate(samples_t)
-            scorer.center = ((float(lum.mean()), float(lum.std() + 1e-6)), (float(tex.mean()), float(tex.std() + 1e-6)))
-            score_samples = -((lum - scorer.center[0][0]) / scorer.center[0][1]
-                              + TEXTURE_WEIGHT * (tex - scorer.center[1][0]) / scorer.center[1][1])
+            exg = np.concatenate(samples_g)
+            scorer.center = tuple((float(v.mean()), float(v.std() + 1e-6)) for v in (lum, tex))
+            scorer.center += ((float(np.median(exg)), float(exg.std() + 1e-6)),)
+            score_samples = scorer.combine(lum, tex, exg)
             method = f"visible brightness and texture (bands {roles.red}, {roles.green}, {roles.blue})"
         thr, sep = otsu_threshold(score_samples)
         if nir_ok:

@@ -45,17 +45,6 @@ if ! grep -qs '^quayside=true' "$ini"; then
     scripts/qgis_process plugins enable quayside >/dev/null 2>&1 || true
     if ! grep -qs '^quayside=true' "$ini"; then
         # older qgis_process without "plugins enable": write the setting ourselves
-        .venv/bin/python - "$ini" <<'PY'
-import configparser, sys
-path = sys.argv[1]
-cp = configparser.RawConfigParser()
-cp.optionxform = str
-cp.read(path)
-if not cp.has_section("PythonPlugins"):
-    cp.add_section("PythonPlugins")
-cp.set("PythonPlugins", "quayside", "true")
-with open(path, "w") as f:
-    cp.write(f)
-PY
+        .venv/bin/python scripts/enable_plugin.py "$ini"
     fi
 fi

@@ -36,3 +36,15 @@ def qgis_process():
         return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=timeout)
 
     return run
+
+
+@pytest.fixture()
+def recording_iface():
+    """A stand-in iface that records menus, toolbars and docks (see stub_iface.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("quayside_stub_iface",
+                                                  os.path.join(os.path.dirname(__file__), "stub_iface.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.RecordingIface()

@@ -1,0 +1,133 @@
+"""`make demo`: generate the demo port pair, run every Quayside algorithm on
+it through qgis_process, and write demo_output/:
+
+* quayside_demo.gpkg — every result layer (plus the scene's ground truth);
+* quayside_demo.qgz — a QGIS project with the layers styled over the imagery;
+* quayside_demo_overview.png — an overview rendered by QGIS;
+* scene/ — the before/after GeoTIFFs and their ground truth GeoJSON.
+
+Run with the project's venv (it sees Debian's QGIS): .venv/bin/python scripts/demo.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+PLUGINS = os.path.join(REPO, ".qgis", "profiles", "default", "python", "plugins")
+QGIS_PROCESS = os.path.join(HERE, "qgis_process")
+
+
+def import_quayside():
+    if PLUGINS not in sys.path:
+        sys.path.insert(0, PLUGINS)
+    import quayside  # noqa: F401
+
+
+def run_alg(alg: str, params: dict, log) -> dict:
+    """Run one algorithm through qgis_process and return its results dict."""
+    args = [QGIS_PROCESS, "run", alg, "--json", "--"] + [f"{k}={v}" for k, v in params.items()]
+    t0 = time.time()
+    proc = subprocess.run(args, capture_output=True, text=True)
+    log.write(f"$ {' '.join(args)}\n{proc.stderr}\n")
+    if proc.returncode != 0:
+        raise SystemExit(f"{alg} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}\n{proc.stdout[-2000:]}")
+    start = proc.stdout.find("{")
+    out = json.loads(proc.stdout[start:])
+    out["_seconds"] = time.time() - t0
+    log.write(json.dumps(out.get("log", {}), indent=1)[:20000] + "\n")
+    return out
+
+
+def gpkg_uri(gpkg: str, table: str) -> str:
+    return f"ogr:dbname='{gpkg}' table=\"{table}\" (geom)"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.join(REPO, "demo_output"))
+    ap.add_argument("--size", type=int, default=3000, help="scene width and height in pixels")
+    ap.add_argument("--gsd", type=float, default=0.5, help="metres per pixel")
+    ap.add_argument("--seed", type=int, default=2016)
+    a = ap.parse_args(argv)
+    import_quayside()
+    from quayside.core import synth
+
+    out = os.path.abspath(a.out)
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    scene_dir = os.path.join(out, "scene")
+    os.makedirs(scene_dir)
+    gpkg = os.path.join(out, "quayside_demo.gpkg")
+    log = open(os.path.join(out, "demo.log"), "w")
+
+    t0 = time.time()
+    print(f"Quayside demo: generating a {a.size} x {a.size} px port pair at {a.gsd} m ...", flush=True)
+    spec = synth.SceneSpec(width=a.size, height=a.size, gsd=a.gsd, seed=a.seed, nir=True, dtype="uint8")
+    pair = synth.make_port_pair(scene_dir, spec, dates=("2016-05-14", "2016-09-20"))
+    before, after = pair["before"], pair["after"]
+    print(f"  scene written in {time.time() - t0:.0f} s: {os.path.relpath(before)}, {os.path.relpath(after)}")
+
+    manifest = {"gpkg": gpkg, "rasters": [], "layers": [], "summary": []}
+    manifest["rasters"] += [{"path": before, "name": "before 2016-05-14"},
+                            {"path": after, "name": "after 2016-09-20"}]
+
+    # 1. water mask of both dates
+    for tag, img in (("before", before), ("after", after)):
+        res = run_alg("quayside:watermask", {
+            "INPUT": img, "OUTPUT": gpkg_uri(gpkg, f"water_{tag}"),
+            "OUTPUT_RASTER": os.path.join(out, f"water_mask_{tag}.tif")}, log)
+        manifest["layers"].append({"uri": f"{gpkg}|layername=water_{tag}", "name": f"water ({tag})",
+                                   "style": "water.qml", "visible": tag == "before"})
+        n, area = _count_area(gpkg, f"water_{tag}")
+        manifest["summary"].append(
+            f"water mask ({tag}): {n} water polygon(s), {area / 1e6:.3f} km² of water "
+            f"[{res['_seconds']:.0f} s]")
+
+    # ground truth for comparison (not styled as results)
+    for name, path in sorted(pair.get("truth", {}).items()):
+        if path.endswith(".geojson") and name.startswith(("ships", "changes", "piers")):
+            manifest["layers"].append({"uri": path, "name": f"truth: {name}", "style": None, "visible": False,
+                                       "group": "ground truth"})
+
+    with open(os.path.join(out, "manifest.json"), "w") as fh:
+        json.dump(manifest, fh, indent=1)
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "build_project.py"),
+                           os.path.join(out, "manifest.json")], capture_output=True, text=True)
+    log.write(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise SystemExit(f"building the QGIS project failed:\n{proc.stderr[-3000:]}")
+    log.close()
+
+    print("\nWhat Quayside found:")
+    for line in manifest["summary"]:
+        print("  - " + line)
+    print("\nFiles:")
+    for path in (gpkg, os.path.join(out, "quayside_demo.qgz"), os.path.join(out, "quayside_demo_overview.png"),
+                 scene_dir, os.path.join(out, "demo.log")):
+        print(f"  {os.path.relpath(path)}")
+    print(f"\nOpen the project in QGIS: qgis {os.path.relpath(os.path.join(out, 'quayside_demo.qgz'))}")
+    print(f"(demo finished in {time.time() - t0:.0f} s)")
+    return 0
+
+
+def _count_area(gpkg: str, table: str):
+    from osgeo import ogr
+
+    ds = ogr.Open(gpkg)
+    lyr = ds.GetLayerByName(table)
+    n = lyr.GetFeatureCount()
+    idx = lyr.GetLayerDefn().GetFieldIndex("area_m2")
+    area = sum(f.GetField(idx) or 0.0 for f in lyr) if idx >= 0 else 0.0
+    return n, area
+
+
+if __name__ == "__main__":
+    sys.exit(main())
