@@ -1,0 +1,125 @@
+"""Water mask on the project's synthetic ports: IoU with the true water."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio import features
+from rasterio.transform import from_origin
+from shapely.geometry import box, shape
+
+from quayside.core.errors import Cancelled, InputError
+from quayside.core.water import otsu_threshold, water_mask
+
+
+def truth_water(truth_dir, epoch="before"):
+    with open(os.path.join(truth_dir, f"water_{epoch}.geojson")) as fh:
+        return [shape(f["geometry"]) for f in json.load(fh)["features"]]
+
+
+def iou(mask_path, geoms):
+    with rasterio.open(mask_path) as m:
+        pred = m.read(1) == 1
+        truth = features.rasterize([(g, 1) for g in geoms], out_shape=pred.shape, transform=m.transform,
+                                   fill=0).astype(bool)
+    return np.logical_and(pred, truth).sum() / np.logical_or(pred, truth).sum()
+
+
+@pytest.mark.parametrize("gsd,size", [(0.5, 1024), (3.0, 768), (10.0, 512)])
+def test_visible_bands_iou(synth_scene, tmp_path, gsd, size):
+    tif, truth = synth_scene(gsd, size)
+    res = water_mask(tif, str(tmp_path / "w.tif"))
+    assert res.method.startswith("visible")
+    assert iou(str(tmp_path / "w.tif"), truth_water(truth)) >= 0.95
+
+
+@pytest.mark.parametrize("gsd,size", [(0.5, 1024), (10.0, 512)])
+def test_ndwi_iou(synth_scene, tmp_path, gsd, size):
+    tif, truth = synth_scene(gsd, size, nir=True)
+    res = water_mask(tif, str(tmp_path / "w.tif"))
+    assert res.method.startswith("NDWI")
+    assert iou(str(tmp_path / "w.tif"), truth_water(truth)) >= 0.95
+
+
+def test_block_size_does_not_change_the_answer(synth_scene, tmp_path):
+    tif, _ = synth_scene(3.0, 768)
+    water_mask(tif, str(tmp_path / "a.tif"), block=256)
+    water_mask(tif, str(tmp_path / "b.tif"), block=2048)
+    with rasterio.open(tmp_path / "a.tif") as a, rasterio.open(tmp_path / "b.tif") as b:
+        differ = (a.read(1) != b.read(1)).mean()
+    assert differ < 0.002
+
+
+def test_sensitivity_moves_the_threshold(synth_scene, tmp_path):
+    tif, _ = synth_scene(3.0, 768)
+    low = water_mask(tif, str(tmp_path / "lo.tif"), sensitivity=0.1).water_fraction
+    high = water_mask(tif, str(tmp_path / "hi.tif"), sensitivity=0.9).water_fraction
+    assert high > low
+
+
+def test_force_polygons_override(synth_scene, tmp_path):
+    tif, _ = synth_scene(3.0, 768)
+    with rasterio.open(tif) as src:
+        b = src.bounds
+    # the whole south-west quarter forced to land, the north-east quarter to water
+    sw = box(b.left, b.bottom, (b.left + b.right) / 2, (b.bottom + b.top) / 2)
+    ne = box((b.left + b.right) / 2, (b.bottom + b.top) / 2, b.right, b.top)
+    water_mask(tif, str(tmp_path / "f.tif"), force_land=[sw], force_water=[ne])
+    with rasterio.open(tmp_path / "f.tif") as m:
+        a = m.read(1)
+    h, w = a.shape
+    assert (a[h // 2 + 2:, : w // 2 - 2] == 0).all()
+    assert (a[: h // 2 - 2, w // 2 + 2:] == 1).all()
+
+
+def test_progress_and_cancel(synth_scene, tmp_path):
+    tif, _ = synth_scene(3.0, 768)
+    seen = []
+    water_mask(tif, str(tmp_path / "p.tif"), progress=seen.append, block=256)
+    assert seen[-1] == pytest.approx(1.0) and all(a <= b for a, b in zip(seen, seen[1:]))
+    with pytest.raises(Cancelled):
+        water_mask(tif, str(tmp_path / "c.tif"), cancel=lambda: True)
+
+
+def _write(path, data, nodata=None, crs="EPSG:32651"):
+    with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
+                       dtype=data.dtype, crs=crs, transform=from_origin(360000, 4290000, 3, 3),
+                       nodata=nodata) as dst:
+        dst.write(data)
+
+
+def test_bad_input(tmp_path):
+    _write(tmp_path / "one.tif", np.zeros((1, 64, 64), np.uint8))
+    with pytest.raises(InputError, match="band"):
+        water_mask(str(tmp_path / "one.tif"), str(tmp_path / "o.tif"))
+    _write(tmp_path / "empty.tif", np.zeros((3, 64, 64), np.uint8), nodata=0)
+    with pytest.raises(InputError, match="no valid pixels"):
+        water_mask(str(tmp_path / "empty.tif"), str(tmp_path / "e.tif"))
+    with pytest.raises(InputError, match="Sensitivity"):
+        water_mask(str(tmp_path / "empty.tif"), str(tmp_path / "e.tif"), sensitivity=2)
+
+
+def test_nodata_stays_nodata(synth_scene, tmp_path):
+    tif, _ = synth_scene(10.0, 512)
+    with rasterio.open(tif) as src:
+        data = src.read()
+        profile = src.profile
+    data[:, :100, :] = 0
+    profile.update(nodata=0)
+    holed = tmp_path / "holed.tif"
+    with rasterio.open(holed, "w", **profile) as dst:
+        dst.write(data)
+    water_mask(str(holed), str(tmp_path / "m.tif"))
+    with rasterio.open(tmp_path / "m.tif") as m:
+        a = m.read(1)
+    assert (a[:100] == 255).all()
+    assert set(np.unique(a[100:])) <= {0, 1}
+
+
+def test_otsu_splits_two_modes():
+    rng = np.random.default_rng(0)
+    v = np.concatenate([rng.normal(0, 1, 5000), rng.normal(10, 1, 2000)])
+    t, sep = otsu_threshold(v)
+    assert 3 < t < 7 and sep > 0.8
