@@ -12,7 +12,6 @@ Run: .venv/bin/python bench/eval_water.py [--out DIR]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -20,7 +19,6 @@ import tempfile
 import numpy as np
 import rasterio
 from rasterio import features
-from shapely.geometry import shape
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)

@@ -13,7 +13,7 @@ seams: the same pixel always gets the same value whatever window computed it.
 """
 
 import numpy as np
-from numpy.random import Generator, PCG64
+from numpy.random import PCG64, Generator
 from scipy import ndimage
 
 _C1 = np.uint64(0x9E3779B97F4A7C15)

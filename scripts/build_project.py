@@ -71,6 +71,9 @@ def main(manifest_path: str) -> int:
     if base is not None:
         project.setCrs(base.crs())
         rendered.append(base)
+        from qgis.core import QgsReferencedRectangle
+
+        project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(base.extent(), base.crs()))
     qgz = os.path.join(out, "quayside_demo.qgz")
     project.write(qgz)
 

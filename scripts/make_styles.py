@@ -44,6 +44,37 @@ def water_raster(path, tmp):
     layer.saveNamedStyle(path)
 
 
+def ships(path):
+    from qgis.core import (QgsCategorizedSymbolRenderer, QgsPalLayerSettings, QgsRendererCategory,
+                           QgsTextBufferSettings, QgsTextFormat, QgsVectorLayerSimpleLabeling)
+    from qgis.PyQt.QtGui import QFont
+
+    layer = QgsVectorLayer("Polygon?crs=EPSG:32651&field=length_m:double&field=state:string", "ships", "memory")
+    cats = []
+    for value, colour, label in (("docked", "255,140,0", "docked"), ("anchored", "0,220,255", "anchored"),
+                                 ("underway", "255,0,200", "underway")):
+        sym = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": colour + ",255",
+                                          "outline_width": "0.6", "outline_width_unit": "MM"})
+        cats.append(QgsRendererCategory(value, sym, label))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("state", cats))
+    pal = QgsPalLayerSettings()
+    pal.fieldName = "format('%1 m', round(\"length_m\"))"
+    pal.isExpression = True
+    fmt = QgsTextFormat()
+    fmt.setFont(QFont("DejaVu Sans"))
+    fmt.setSize(8)
+    fmt.setColor(QColor(255, 255, 255))
+    buf = QgsTextBufferSettings()
+    buf.setEnabled(True)
+    buf.setColor(QColor(0, 0, 0))
+    buf.setSize(0.8)
+    fmt.setBuffer(buf)
+    pal.setFormat(fmt)
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(pal))
+    layer.setLabelsEnabled(True)
+    layer.saveNamedStyle(path)
+
+
 def main():
     import tempfile
 
@@ -54,6 +85,7 @@ def main():
     tmp = tempfile.mkdtemp()
     water_vector(os.path.join(STYLES, "water.qml"))
     water_raster(os.path.join(STYLES, "water_mask.qml"), tmp)
+    ships(os.path.join(STYLES, "ships.qml"))
     app.exitQgis()
     print("styles written to", STYLES)
 

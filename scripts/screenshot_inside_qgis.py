@@ -17,6 +17,14 @@ def prepare():
     win.resize(1680, 1050)
     win.showMaximized()
     QgsProject.instance().read(PROJECT)
+    view = QgsProject.instance().viewSettings().defaultViewExtent()
+    canvas = iface.mapCanvas()
+    if not view.isEmpty():
+        canvas.setDestinationCrs(view.crs())
+        canvas.setExtent(view)
+    else:
+        canvas.zoomToFullExtent()
+    canvas.refresh()
     plugin = plugins.get("quayside")
     if plugin is not None and plugin.dock is not None:
         plugin.dock.show()

@@ -1,12 +1,12 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis hasScaleBasedVisibilityFlag="0" minScale="1e+08" version="3.22.16-Białowieża" maxScale="0" styleCategories="AllStyleCategories">
+<qgis hasScaleBasedVisibilityFlag="0" minScale="1e+08" styleCategories="AllStyleCategories" maxScale="0" version="3.22.16-Białowieża">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal fetchMode="0" enabled="0" mode="0">
+  <temporal enabled="0" fetchMode="0" mode="0">
     <fixedRange>
       <start></start>
       <end></end>
@@ -14,21 +14,21 @@
   </temporal>
   <customproperties>
     <Option type="Map">
-      <Option type="QString" value="Value" name="identify/format"/>
+      <Option name="identify/format" value="Value" type="QString"/>
     </Option>
   </customproperties>
   <pipe-data-defined-properties>
     <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" value="" type="QString"/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" value="collection" type="QString"/>
     </Option>
   </pipe-data-defined-properties>
   <pipe>
     <provider>
-      <resampling enabled="false" maxOversampling="2" zoomedOutResamplingMethod="nearestNeighbour" zoomedInResamplingMethod="nearestNeighbour"/>
+      <resampling zoomedOutResamplingMethod="nearestNeighbour" enabled="false" maxOversampling="2" zoomedInResamplingMethod="nearestNeighbour"/>
     </provider>
-    <rasterrenderer type="paletted" nodataColor="" band="1" opacity="1" alphaBand="-1">
+    <rasterrenderer alphaBand="-1" band="1" opacity="1" type="paletted" nodataColor="">
       <minMaxOrigin>
         <limits>None</limits>
         <extent>WholeRaster</extent>
@@ -38,12 +38,12 @@
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
       <colorPalette>
-        <paletteEntry value="0" color="#000000" label="land" alpha="0"/>
-        <paletteEntry value="1" color="#1e6ee6" label="water" alpha="150"/>
+        <paletteEntry color="#000000" value="0" alpha="0" label="land"/>
+        <paletteEntry color="#1e6ee6" value="1" alpha="150" label="water"/>
       </colorPalette>
     </rasterrenderer>
-    <brightnesscontrast brightness="0" gamma="1" contrast="0"/>
-    <huesaturation grayscaleMode="0" invertColors="0" colorizeGreen="128" colorizeBlue="128" saturation="0" colorizeOn="0" colorizeRed="255" colorizeStrength="100"/>
+    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
+    <huesaturation invertColors="0" colorizeOn="0" colorizeRed="255" colorizeGreen="128" saturation="0" colorizeStrength="100" colorizeBlue="128" grayscaleMode="0"/>
     <rasterresampler maxOversampling="2"/>
     <resamplingStage>resamplingFilter</resamplingStage>
   </pipe>

@@ -2,9 +2,8 @@ import datetime as dt
 
 import numpy as np
 import rasterio
-from rasterio.transform import from_origin
-
 from quayside.core.dates import acquisition_date_of, date_from_metadata, parse_date
+from rasterio.transform import from_origin
 
 
 def test_parse_common_forms():

@@ -1,9 +1,8 @@
 import math
 
 import pytest
-from rasterio.transform import from_origin
-
 from quayside.core.geo import ground_distance_m, ground_scale
+from rasterio.transform import from_origin
 
 
 def test_utm_pixel_is_its_own_size():

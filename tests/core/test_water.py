@@ -6,12 +6,11 @@ import os
 import numpy as np
 import pytest
 import rasterio
+from quayside.core.errors import Cancelled, InputError
+from quayside.core.water import otsu_threshold, water_mask
 from rasterio import features
 from rasterio.transform import from_origin
 from shapely.geometry import box, shape
-
-from quayside.core.errors import Cancelled, InputError
-from quayside.core.water import otsu_threshold, water_mask
 
 
 def truth_water(truth_dir, epoch="before"):

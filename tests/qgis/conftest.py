@@ -11,9 +11,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.fixture(scope="session")
 def quayside_provider(qgis_processing):
     """The quayside provider registered as QGIS would (initProcessing)."""
-    from qgis.core import QgsApplication
-
     import quayside
+    from qgis.core import QgsApplication
 
     plugin = quayside.classFactory(None)
     plugin.initProcessing()

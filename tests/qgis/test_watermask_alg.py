@@ -23,8 +23,9 @@ def scene(tmp_path_factory):
 
 
 def test_run_gives_polygons_with_area(quayside_provider, scene, tmp_path):
-    import processing
     from qgis.core import QgsVectorLayer
+
+    import processing
 
     tif, truth = scene
     out = processing.run("quayside:watermask", {
@@ -43,9 +44,17 @@ def test_run_gives_polygons_with_area(quayside_provider, scene, tmp_path):
 
 
 def test_force_land_in_another_crs_is_reprojected(quayside_provider, scene, tmp_path):
+    from qgis.core import (
+        QgsCoordinateReferenceSystem,
+        QgsCoordinateTransform,
+        QgsFeature,
+        QgsGeometry,
+        QgsProject,
+        QgsRectangle,
+        QgsVectorLayer,
+    )
+
     import processing
-    from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature, QgsGeometry,
-                           QgsProject, QgsRectangle, QgsVectorLayer)
 
     tif, _ = scene
     with rasterio.open(tif) as src:
@@ -66,8 +75,9 @@ def test_force_land_in_another_crs_is_reprojected(quayside_provider, scene, tmp_
 
 
 def test_bad_input_says_what_to_fix(quayside_provider, tmp_path):
-    import processing
     from qgis.core import QgsProcessingException
+
+    import processing
 
     one = tmp_path / "one_band.tif"
     with rasterio.open(one, "w", driver="GTiff", width=32, height=32, count=1, dtype="uint8", crs="EPSG:32651",

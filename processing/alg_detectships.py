@@ -1,0 +1,202 @@
+"""quayside:detectships — vessels with length in metres and the pier they lie at."""
+
+from __future__ import annotations
+
+import os
+
+from qgis.core import (
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsGeometry,
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingOutputNumber,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QDate, QVariant
+
+from ..core.dates import acquisition_date_of
+from .base import QuaysideAlgorithm, StyleOnLoad, geometries_in_crs, raster_path
+
+
+def features_in_crs(source, field, dest_crs, context, feedback, what):
+    """[(shapely geometry in dest_crs, name)] of a feature source."""
+    from qgis.core import QgsCoordinateTransform
+    from shapely import wkb
+
+    if source is None:
+        return []
+    xf = None
+    if source.sourceCrs().isValid() and dest_crs.isValid() and source.sourceCrs() != dest_crs:
+        xf = QgsCoordinateTransform(source.sourceCrs(), dest_crs, context.transformContext())
+        feedback.pushInfo(f"{what}: reprojected from {source.sourceCrs().authid()} to {dest_crs.authid()}.")
+    out = []
+    for i, f in enumerate(source.getFeatures()):
+        g = QgsGeometry(f.geometry())
+        if g.isEmpty():
+            continue
+        if xf is not None:
+            g.transform(xf)
+        name = f[field] if field else None
+        if name in (None, "") or (hasattr(name, "isNull") and name.isNull()):
+            name = f"{what.lower()} {f.id()}"
+        out.append((wkb.loads(bytes(g.asWkb())), str(name)))
+    return out
+
+
+class DetectShipsAlgorithm(QuaysideAlgorithm):
+    INPUT = "INPUT"
+    RED = "RED"
+    GREEN = "GREEN"
+    BLUE = "BLUE"
+    NIR = "NIR"
+    AOI = "AOI"
+    WATER = "WATER"
+    PIERS = "PIERS"
+    PIER_NAME_FIELD = "PIER_NAME_FIELD"
+    MIN_LENGTH = "MIN_LENGTH"
+    MAX_LENGTH = "MAX_LENGTH"
+    SENSITIVITY = "SENSITIVITY"
+    OUTPUT = "OUTPUT"
+    COUNT = "COUNT"
+
+    def name(self) -> str:
+        return "detectships"
+
+    def displayName(self) -> str:  # noqa: N802
+        return self.tr("Detect ships")
+
+    def group(self) -> str:
+        return self.tr("Ships")
+
+    def groupId(self) -> str:  # noqa: N802
+        return "ships"
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return self.tr(
+            "<p>Finds vessels in an optical image (0.3–10 m per pixel), outlines each one, measures it in ground "
+            "metres and says which pier it lies at — including ships moored against a quay or rafted side by "
+            "side.</p>"
+            "<p><b>Input image</b>: any band count, 8/16-bit or float, nodata respected; band roles from the "
+            "colour interpretation unless set.<br>"
+            "<b>Area of interest</b> (optional): only ships inside it.<br>"
+            "<b>Water</b> (optional polygons): where the water is; without it the water mask is computed as in "
+            "<i>Water mask</i>.<br>"
+            "<b>Piers</b> (optional lines or polygons) and their <b>name field</b>: each docked ship gets the "
+            "name of the nearest pier and its distance. Any CRS: reprojected.<br>"
+            "<b>Minimum / maximum length</b> (m, default 15 and 400).<br>"
+            "<b>Sensitivity</b> (0–1, default 0.5): higher finds fainter ships and more false alarms.</p>"
+            "<p><b>Output</b>: one polygon per vessel with length_m, width_m, heading_deg (bow–stern axis, "
+            "0–180° from north), area_m2, score (0–1), state (docked / anchored / underway), pier, "
+            "pier_distance_m, image, acquired and units (m, or px when the image has no CRS). Lengths are "
+            "measured on the ellipsoid, so Web Mercator or geographic images give true metres. "
+            "COUNT gives the number of ships.</p>"
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input image")))
+        for key, label in ((self.RED, "Red band"), (self.GREEN, "Green band"), (self.BLUE, "Blue band"),
+                           (self.NIR, "Near-infrared band")):
+            p = QgsProcessingParameterBand(key, self.tr(label + " (empty = from the colour interpretation)"),
+                                           None, self.INPUT, optional=True)
+            p.setFlags(p.flags() | p.FlagAdvanced)
+            self.addParameter(p)
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.AOI, self.tr("Area of interest"), [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.WATER, self.tr("Water polygons (empty = computed)"), [QgsProcessing.TypeVectorPolygon],
+            optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.PIERS, self.tr("Piers (lines or polygons)"),
+            [QgsProcessing.TypeVectorLine, QgsProcessing.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            self.PIER_NAME_FIELD, self.tr("Pier name field"), "name", self.PIERS, optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MIN_LENGTH, self.tr("Minimum ship length (m)"), QgsProcessingParameterNumber.Double, 15.0,
+            minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MAX_LENGTH, self.tr("Maximum ship length (m)"), QgsProcessingParameterNumber.Double, 400.0,
+            minValue=1.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.SENSITIVITY, self.tr("Sensitivity (0–1)"), QgsProcessingParameterNumber.Double, 0.5,
+            minValue=0.0, maxValue=1.0))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            self.OUTPUT, self.tr("Ships"), QgsProcessing.TypeVectorPolygon))
+        self.addOutput(QgsProcessingOutputNumber(self.COUNT, self.tr("Number of ships")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        from ..core.ships import detect_ships
+
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        src = raster_path(layer)
+        crs = layer.crs()
+        min_len = self.parameterAsDouble(parameters, self.MIN_LENGTH, context)
+        max_len = self.parameterAsDouble(parameters, self.MAX_LENGTH, context)
+        if min_len > max_len:
+            raise QgsProcessingException(self.tr(
+                "The minimum length ({:.0f} m) is larger than the maximum length ({:.0f} m): "
+                "swap them or lower the minimum.").format(min_len, max_len))
+        bands = {k: self.parameterAsInt(parameters, k, context) or None
+                 for k in (self.RED, self.GREEN, self.BLUE, self.NIR)}
+        aoi = geometries_in_crs(self.parameterAsSource(parameters, self.AOI, context), crs, context, feedback,
+                                "Area of interest")
+        water = geometries_in_crs(self.parameterAsSource(parameters, self.WATER, context), crs, context, feedback,
+                                  "Water")
+        piers_src = self.parameterAsSource(parameters, self.PIERS, context)
+        name_field = self.parameterAsString(parameters, self.PIER_NAME_FIELD, context)
+        if piers_src is not None and name_field and piers_src.fields().indexOf(name_field) < 0:
+            raise QgsProcessingException(self.tr(
+                "The piers layer has no field '{}'; choose its name field.").format(name_field))
+        piers = features_in_crs(piers_src, name_field, crs, context, feedback, "Piers")
+        if self.parameterAsSource(parameters, self.AOI, context) is not None and not aoi:
+            raise QgsProcessingException(self.tr("The area of interest layer has no polygons."))
+        if not crs.isValid():
+            feedback.reportError(self.tr(
+                "The image has no CRS: lengths and areas are in pixels (field units = 'px')."))
+
+        result = self.run_core(
+            detect_ships, src, red=bands[self.RED], green=bands[self.GREEN], blue=bands[self.BLUE],
+            nir=bands[self.NIR], water_geoms=water or None, aoi=aoi or None, piers=piers or None,
+            min_length_m=min_len, max_length_m=max_len,
+            sensitivity=self.parameterAsDouble(parameters, self.SENSITIVITY, context),
+            progress=self.progress_cb(feedback, 0, 95), cancel=self.cancel_cb(feedback))
+        if result is None:
+            return {}
+        feedback.pushInfo(self.tr("Method: {}").format(result.method))
+        for note in result.notes:
+            feedback.pushInfo(note)
+
+        fields = QgsFields()
+        for name, kind in (("length_m", QVariant.Double), ("width_m", QVariant.Double),
+                           ("heading_deg", QVariant.Double), ("area_m2", QVariant.Double),
+                           ("score", QVariant.Double), ("state", QVariant.String), ("pier", QVariant.String),
+                           ("pier_distance_m", QVariant.Double), ("image", QVariant.String),
+                           ("acquired", QVariant.Date), ("units", QVariant.String)):
+            fields.append(QgsField(name, kind))
+        sink, dest_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.Polygon, crs)
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
+        acquired = acquisition_date_of(src, name=layer.name())
+        qdate = QDate(acquired.year, acquired.month, acquired.day) if acquired else None
+        image = layer.name() or os.path.basename(src)
+        for ship in result.ships:
+            f = QgsFeature(fields)
+            f.setGeometry(QgsGeometry.fromWkt(ship.polygon.wkt))
+            f.setAttributes([
+                round(float(ship.length_m), 2), round(float(ship.width_m), 2), round(float(ship.heading_deg), 1),
+                round(float(ship.area_m2), 1), round(float(ship.score), 3), ship.state, ship.pier,
+                None if ship.pier_distance_m is None else round(float(ship.pier_distance_m), 1),
+                image, qdate, result.units,
+            ])
+            sink.addFeature(f, QgsFeatureSink.FastInsert)
+        feedback.pushInfo(self.tr("{} ship(s) found.").format(len(result.ships)))
+        StyleOnLoad.attach(context, dest_id, "ships.qml")
+        return {self.OUTPUT: dest_id, self.COUNT: len(result.ships)}
