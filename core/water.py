@@ -17,12 +17,23 @@ Method
   chromaticity coordinates (Woebbecke et al. 1995), added as a third,
   one-sided term (only green above the scene's median counts):
   ``-(L + k*T + k_g*max(ExG - median, 0))``.
+* A one-class colour model of the water itself: from the most water-like
+  half of the pixels above the threshold (in the sample windows), the mean
+  and covariance of (r and b chromaticity, log texture) are
+  estimated, and a pixel is water only if its Mahalanobis distance to that
+  model is small (chi-square test). Brightness enters one-sided: only
+  brighter than the water counts against it, since shadows on water are
+  darker but still water. This rejects dark smooth land of another
+  colour (asphalt, yard surfaces) that brightness and texture alone let in,
+  and adapts to each image's water colour (clear, turbid, any sensor).
 * The threshold is chosen automatically with Otsu's method (Otsu 1979) on the
   score histogram pooled over full-resolution sample windows spread over the
   whole raster; ``sensitivity`` (0..1, default 0.5) moves it towards more
   (>0.5) or less (<0.5) water.
 * Object-level clean-up, per window with a halo: water pieces smaller than
-  ``min_water_m2`` are dropped (dark roofs, shadows), and land pieces wholly
+  ``min_water_m2`` are dropped (dark roofs, shadows), so are pieces with no
+  core wider than ~24 m (opening by reconstruction, Vincent 1993: roads and
+  dark strips on land), and land pieces wholly
   enclosed by water and smaller than ``fill_holes_m2`` become water (anchored
   ships, glint, buoys): the mask is meant to contain the vessels that lie on
   it. A piece touching the halo's edge is of unknown size and left as is.
@@ -61,6 +72,7 @@ from .raster import (
 
 TEXTURE_WEIGHT = 0.6
 GREEN_WEIGHT = 0.6
+CORE_HALF_WIDTH_M = 12.0
 
 
 @dataclass
@@ -123,6 +135,7 @@ class _Scorer:
         pos = np.maximum(data, 0.0)
         total = pos.sum(axis=0) + 1e-6
         exg = ((2 * pos[1] - pos[0] - pos[2]) / total).astype(np.float32)
+        self.last_chroma = ((pos[0] / total).astype(np.float32), (pos[2] / total).astype(np.float32))
         lum = np.log1p(total / 3.0).astype(np.float32)
         size = 2 * self.radius + 1
         m1 = ndimage.uniform_filter(lum, size, mode="reflect")
@@ -135,13 +148,42 @@ class _Scorer:
         a, b, c = self.raw(data)
         if self.use_nir:
             return a
-        return self.combine(a, b, c)
+        sc = self.combine(a, b, c)
+        if self.colour_model is not None:
+            mu, inv, d2max, (ml, sl) = self.colour_model
+            f = np.stack([self.last_chroma[0], self.last_chroma[1], b], axis=-1) - mu
+            d2 = np.einsum("...i,ij,...j->...", f, inv, f)
+            d2 = d2 + np.square(np.maximum(a - ml, 0.0) / sl)
+            sc = np.where(d2 <= d2max, sc, np.minimum(sc, -1e6))
+        return sc
+
+    colour_model = None
 
     def combine(self, lum, tex, exg):
         (ml, sl), (mt, st), (mg, sg) = self.center
         # one-sided: only greenness above the scene's median counts against water
         green = np.maximum(exg - mg, 0.0) / sg
         return -((lum - ml) / sl + TEXTURE_WEIGHT * (tex - mt) / st + GREEN_WEIGHT * green)
+
+
+def _water_colour_model(score, thr, feats, sensitivity, lum):
+    """(mean, inverse covariance, max squared distance) of the most water-like
+    half of the pixels scored as water, or None when there are too few."""
+    above = score > thr
+    if above.sum() < 200:
+        return None
+    core = score >= np.median(score[above])
+    f = feats[core & above].astype(np.float64)
+    mu = f.mean(axis=0)
+    cov = np.cov(f, rowvar=False) + np.eye(f.shape[1]) * 1e-6
+    # widen a little: the core half is tighter than all water
+    cov *= 1.5
+    inv = np.linalg.inv(cov)
+    water_lum = lum[core & above]
+    lum_stats = (float(water_lum.mean()), float(water_lum.std() * 1.5 + 1e-6))
+    # chi-square with 4 degrees of freedom: 0.999 -> 18.5; sensitivity widens or narrows it
+    d2max = 18.5 * (0.5 + sensitivity) ** 2
+    return mu.astype(np.float32), inv.astype(np.float32), float(d2max), lum_stats
 
 
 def _sample_windows(width: int, height: int, size: int, max_windows: int):
@@ -201,13 +243,14 @@ def water_mask(
         min_px = max(1, int(round(min_water_m2 / px_area)))
         hole_px = int(round(fill_holes_m2 / px_area))
         texture_radius = 2 if px_m >= 5 else 3
+        core_px = max(1.0, CORE_HALF_WIDTH_M / px_m)
         # halo: enough to see a hole of the largest filled size whole
         halo = int(min(1024, max(16, math.sqrt(max(hole_px, 1)) * 2.5)))
         size = max(block, 2 * halo)
         scorer = _Scorer(roles, nir_ok, texture_radius)
 
         # Pass 1: statistics over full-resolution sample windows.
-        samples_l, samples_t, samples_g, any_valid = [], [], [], False
+        samples_l, samples_t, samples_g, samples_r, samples_b, any_valid = [], [], [], [], [], False
         sample_wins = _sample_windows(src.width, src.height, 512, 48)
         for i, win in enumerate(sample_wins):
             check_cancel(cancel)
@@ -222,6 +265,8 @@ def water_mask(
                 keep = ndimage.binary_erosion(valid, iterations=texture_radius, border_value=1)
                 samples_t.append(b[keep][::4])
                 samples_g.append(c[keep][::4])
+                samples_r.append(scorer.last_chroma[0][keep][::4])
+                samples_b.append(scorer.last_chroma[1][keep][::4])
             samples_l.append(a[keep][::4])
             if progress:
                 progress(0.15 * (i + 1) / len(sample_wins))
@@ -241,6 +286,12 @@ def water_mask(
             score_samples = scorer.combine(lum, tex, exg)
             method = f"visible brightness and texture (bands {roles.red}, {roles.green}, {roles.blue})"
         thr, sep = otsu_threshold(score_samples)
+        if not nir_ok:
+            scorer.colour_model = _water_colour_model(
+                score_samples, thr, np.stack([np.concatenate(samples_r), np.concatenate(samples_b), tex], 1),
+                sensitivity, lum)
+            if scorer.colour_model is None:
+                notes.append("Too little confident water to learn its colour; brightness and texture alone used.")
         if nir_ok:
             # NDWI has a physical meaning: keep the threshold in a sane band
             thr = float(np.clip(thr, -0.3, 0.4))
@@ -274,6 +325,7 @@ def water_mask(
                 # speckle: a 3x3 majority vote keeps edges where they are
                 water = (ndimage.uniform_filter(water.astype(np.float32), 3, mode="nearest") > 0.5) & valid
                 water = _drop_small(water, min_px, read, src)
+                water = _keep_wide(water, core_px)
                 water = _fill_enclosed(water, valid, hole_px, read, src)
                 wt = window_transform(read, src.transform)
                 fw = _rasterize(force_water, wt, water.shape)
@@ -345,6 +397,19 @@ def _drop_small(water: np.ndarray, min_px: int, read, src) -> np.ndarray:
     small[0] = False
     small[_edge_touching(labels, read, src)] = False
     return water & ~small[labels]
+
+
+def _keep_wide(water: np.ndarray, core_px: float) -> np.ndarray:
+    """Opening by reconstruction: keep water pieces that contain a core wider
+    than ``2 * core_px`` (roads and narrow dark strips on land have none; the
+    sea, docks and ponds do), whole, narrow parts included."""
+    if not water.any():
+        return water
+    dist = ndimage.distance_transform_edt(water)
+    seeds = dist > core_px
+    if not seeds.any():
+        return np.zeros_like(water)
+    return ndimage.binary_propagation(seeds, structure=np.ones((3, 3), bool), mask=water)
 
 
 def _fill_enclosed(water: np.ndarray, valid: np.ndarray, hole_px: int, read, src) -> np.ndarray:
