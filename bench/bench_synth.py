@@ -30,7 +30,7 @@ def main():
         def progress(f):
             if f - last[0] >= 0.1 or f >= 1.0:
                 last[0] = f
-                print("  %3.0f%%  %.1f s" % (100 * f, time.time() - t1), flush=True)
+                print(f"  {100 * f:3.0f}%  {time.time() - t1:.1f} s", flush=True)
 
         synth.render_to_tiff(scene, path, "before", synth.Conditions(), progress=progress, workers=workers)
         t2 = time.time()
@@ -40,11 +40,11 @@ def main():
         ships = len(scene.ships("before"))
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    print("scene %d x %d px at %.2f m (%.1f km), %d ships, %d truth layers" %
-          (size, size, gsd, size * gsd / 1000.0, ships, len(paths)))
-    print("build %.1f s  render %.1f s (%.2f Mpx/s)  truth %.1f s  tif %.0f MB" %
-          (t1 - t0, t2 - t1, size * size / 1e6 / (t2 - t1), t3 - t2, mb))
-    print("peak RSS: main %.0f MB, largest worker %.0f MB" % (self_rss, child_rss))
+    km = size * gsd / 1000.0
+    print(f"scene {size} x {size} px at {gsd:.2f} m ({km:.1f} km), {ships} ships, {len(paths)} truth layers")
+    rate = size * size / 1e6 / (t2 - t1)
+    print(f"build {t1 - t0:.1f} s  render {t2 - t1:.1f} s ({rate:.2f} Mpx/s)  truth {t3 - t2:.1f} s  tif {mb:.0f} MB")
+    print(f"peak RSS: main {self_rss:.0f} MB, largest worker {child_rss:.0f} MB")
 
 
 if __name__ == "__main__":

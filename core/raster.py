@@ -107,11 +107,14 @@ def check_cancel(cancel: CancelCheck) -> None:
 
 
 def read_valid(src, window: Window, bands: Sequence[int]) -> Tuple[np.ndarray, np.ndarray]:
-    """Bands as float32 (bands, h, w) plus a boolean valid-pixel mask."""
+    """Bands as float32 (bands, h, w) plus a boolean valid-pixel mask.
+
+    A pixel is nodata when every band holds the nodata value (a black pixel in
+    one band of a dark water surface is data)."""
     data = src.read(list(bands), window=window, out_dtype="float32")
     valid = np.ones(data.shape[1:], bool)
     if src.nodata is not None and not (isinstance(src.nodata, float) and math.isnan(src.nodata)):
-        valid &= ~np.any(data == np.float32(src.nodata), axis=0)
+        valid &= ~np.all(data == np.float32(src.nodata), axis=0)
     valid &= np.all(np.isfinite(data), axis=0)
     if src.nodata is None:
         # internal masks / alpha bands, when the file has them
@@ -137,7 +140,7 @@ def overview(src, bands: Sequence[int], max_size: int = 1536) -> Tuple[np.ndarra
     data = src.read(list(bands), out_shape=(len(bands), out_h, out_w), out_dtype="float32")
     valid = np.ones((out_h, out_w), bool)
     if src.nodata is not None and not (isinstance(src.nodata, float) and math.isnan(src.nodata)):
-        valid &= ~np.any(data == np.float32(src.nodata), axis=0)
+        valid &= ~np.all(data == np.float32(src.nodata), axis=0)
     valid &= np.all(np.isfinite(data), axis=0)
     return data, valid, factor
 

@@ -1,3 +1,4 @@
+# ruff: noqa: N803, N806, E741
 """Deterministic, realistic synthetic port scenes (GeoTIFF + GeoJSON ground truth).
 
 A port is generated as *vector* objects in map coordinates (coastline, quays,
@@ -37,16 +38,16 @@ plumes differ from epoch to epoch.
 
 import datetime as _dt
 import json
-import math
 import os
 import warnings
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage
-from shapely.geometry import box as _sbox, mapping
 from shapely import affinity
+from shapely.geometry import box as _sbox
+from shapely.geometry import mapping
 
 from . import synth_layout as _lay
 from . import synth_render as _ren
@@ -399,6 +400,10 @@ def render_to_tiff(scene: Scene, path: str, epoch="before", conditions: Optional
             for r in range(0, spec.height, bs) for c in range(0, spec.width, bs)]
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(wins) >= 4 else 1
+    if workers > 1:
+        import multiprocessing as mp
+        if "fork" not in mp.get_all_start_methods():
+            workers = 1  # windows are rendered in forked processes only (Linux / macOS)
     tiff_dt, iso_dt = _tiff_datetime(date, e)
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
@@ -410,11 +415,11 @@ def render_to_tiff(scene: Scene, path: str, epoch="before", conditions: Optional
         for i in range(nb):
             ds.set_band_description(i + 1, BAND_NAMES[i])
         ds.update_tags(TIFFTAG_DATETIME=tiff_dt, ACQUISITIONDATETIME=iso_dt,
-                       TIFFTAG_IMAGEDESCRIPTION="Quayside synthetic port, epoch %s" % scene.epochs[e],
+                       TIFFTAG_IMAGEDESCRIPTION=f"Quayside synthetic port, epoch {scene.epochs[e]}",
                        QUAYSIDE_SYNTH_EPOCH=scene.epochs[e], QUAYSIDE_SYNTH_SEED=str(spec.seed),
                        QUAYSIDE_SYNTH_GSD=str(spec.gsd),
                        QUAYSIDE_SYNTH_CONDITIONS=json.dumps(asdict(cond)),
-                       QUAYSIDE_SYNTH_SCALE=("DN = 255 * reflectance / %.2f" % FULL_SCALE_REFLECTANCE
+                       QUAYSIDE_SYNTH_SCALE=(f"DN = 255 * reflectance / {FULL_SCALE_REFLECTANCE:.2f}"
                                              if spec.dtype == "uint8" else "DN = 10000 * reflectance"))
         ds.update_tags(ns="IMAGERY", ACQUISITIONDATETIME=iso_dt, SUNAZIMUTH=str(cond.sun_azimuth),
                        SUNELEVATION=str(cond.sun_elevation))
@@ -423,7 +428,7 @@ def render_to_tiff(scene: Scene, path: str, epoch="before", conditions: Optional
             import multiprocessing as mp
             _G.update(scene=scene, e=e, cond=cond)
             scene.index(e)  # build before forking
-            scene.tiles
+            _ = scene.tiles  # build the texture bank before forking
             ctxm = mp.get_context("fork")
             with ctxm.Pool(workers) as pool:
                 for r, c, arr in pool.imap(_worker, wins, chunksize=1):
@@ -510,7 +515,7 @@ def truth_layers(scene: Scene, epoch="before") -> Dict[str, dict]:
                 ft = int(g.bay_ft[b])
                 feats.append(_feat(scene, p, dict(
                     teu=2 if ft == 40 else 1, size_ft=ft, colour=names[int(c[b, r])], yard=yd["name"],
-                    stack_id="%s-%d-%d-%d" % (yd["name"].replace(" ", ""), g.gid, b, r), row=int(r), bay=int(b),
+                    stack_id=f"{yd['name'].replace(' ', '')}-{g.gid}-{b}-{r}", row=int(r), bay=int(b),
                     tiers=int(t[b, r]), location="yard", ship_id=None)))
     from shapely.geometry import Polygon
     for s in L.ships[e]:
@@ -520,7 +525,7 @@ def truth_layers(scene: Scene, epoch="before") -> Dict[str, dict]:
         for b, r, pts in s.deck.boxes(0):
             feats.append(_feat(scene, Polygon(pts), dict(
                 teu=2, size_ft=40, colour=names[int(c[b, r])], yard=None,
-                stack_id="ship%d-%d-%d" % (s.sid, b, r), row=int(r), bay=int(b), tiers=int(t[b, r]),
+                stack_id=f"ship{s.sid}-{b}-{r}", row=int(r), bay=int(b), tiers=int(t[b, r]),
                 location="ship", ship_id=int(s.sid))))
     for o in L.objects:
         if isinstance(o, _lay.Truck) and o.present(e) and o.box_colour is not None:
@@ -529,7 +534,7 @@ def truth_layers(scene: Scene, epoch="before") -> Dict[str, dict]:
             if not ext.intersects(p.centroid):
                 continue
             feats.append(_feat(scene, p, dict(teu=2 if ft == 40 else 1, size_ft=ft, colour=o.box_name, yard=None,
-                                              stack_id="truck%d" % o.seed, row=0, bay=0, tiers=1,
+                                              stack_id=f"truck{o.seed}", row=0, bay=0, tiers=1,
                                               location="truck", ship_id=None)))
     out["containers"] = _fc(scene, feats)
     # piers
@@ -605,7 +610,7 @@ def changes_between(scene: Scene, e0, e1) -> dict:
                 if u.is_empty:
                     continue
                 feats.append(_feat(scene, u, dict(type="other_surface", area_m2=round(u.area, 2),
-                                                  description="containers %s in %s: %d boxes" % (what, yd["name"], len(lst)),
+                                                  description=f"containers {what} in {yd['name']}: {len(lst)} boxes",
                                                   complex=False, from_epoch=scene.epochs[a], to_epoch=scene.epochs[b])))
     return _fc(scene, feats)
 
@@ -621,7 +626,7 @@ def write_truth(scene: Scene, out_dir: str, epoch="before", prefix: str = "") ->
     name = scene.epochs[scene.eidx(epoch)]
     paths = {}
     for layer, fc in truth_layers(scene, epoch).items():
-        paths[layer] = _write(os.path.join(out_dir, "%s%s_%s.geojson" % (prefix, layer, name)), fc)
+        paths[layer] = _write(os.path.join(out_dir, f"{prefix}{layer}_{name}.geojson"), fc)
     L = scene.layout
     feats = []
     for yd in L.yards:
@@ -674,7 +679,7 @@ def make_port_pair(out_dir: str, spec: SceneSpec, before: Optional[Conditions] =
     truth = {}
     for ep in ("before", "after"):
         for k, v in write_truth(scene, out_dir, ep).items():
-            truth[k if k in ("yards", "changes") else "%s_%s" % (k, ep)] = v
+            truth[k if k in ("yards", "changes") else f"{k}_{ep}"] = v
     return {"before": pb, "after": pa, "truth": truth, "scene": scene}
 
 
@@ -697,7 +702,7 @@ def make_port_series(out_dir: str, spec: SceneSpec, dates: Sequence[str],
             cond = Conditions(sun_azimuth=float(r.uniform(125, 165)), sun_elevation=float(r.uniform(30, 60)),
                               gain=float(r.uniform(0.95, 1.08)), haze=float(max(0.0, r.normal(0.02, 0.03))),
                               shift_px=(float(r.uniform(-1.5, 1.5)), float(r.uniform(-1.5, 1.5))) if i else (0.0, 0.0))
-        p = os.path.join(out_dir, "%s.tif" % d)
+        p = os.path.join(out_dir, f"{d}.tif")
         render_to_tiff(scene, p, i, cond, d, **kw)
         images[d] = p
         truth[d] = write_truth(scene, out_dir, i)

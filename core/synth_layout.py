@@ -1,3 +1,4 @@
+# ruff: noqa: N803, N806, E741
 """Vector layout of a procedurally generated port (used by :mod:`quayside.core.synth`).
 
 All geometry is in *scene-local* metres: ``x`` east from the raster's left
@@ -20,8 +21,9 @@ per epoch.
 import math
 
 import numpy as np
-from numpy.random import Generator, PCG64
-from shapely.geometry import Polygon, LineString, Point, box as sbox, MultiPolygon
+from numpy.random import PCG64, Generator
+from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import box as sbox
 from shapely.ops import unary_union
 
 LAND_Z = 3.0  # quay / land surface height above the water (m)
@@ -389,7 +391,7 @@ class Pier(Obj):
         self.seed = seed
         self.bollard_pitch = 18.0
 
-    def L(self, e):
+    def L(self, e):  # noqa: N802 (pier length, as in the maths)
         return self.lengths[min(e, len(self.lengths) - 1)]
 
     def rects(self, e):
@@ -761,7 +763,7 @@ class Layout:
         cs, cn = self.to_port(np.array([0, W, W, 0]), np.array([0, 0, -H, -H]))
         self.s_min, self.s_max = cs.min(), cs.max()
         self.n_min, self.n_max = cn.min(), cn.max()
-        En = self.n_max - self.n_min
+        self.n_max - self.n_min
         # visible n-range at the centre column
         n_lo = -H / 2 / self.ct
         n_hi = H / 2 / self.ct
@@ -826,7 +828,6 @@ class Layout:
         self.beach_w = rng.uniform(8.0, 25.0)
 
     def _make_bands(self):
-        rng = self.rng
         inport = (self.s_tab >= self.ps0) & (self.s_tab <= self.ps1)
         cmax = self.c_tab[inport].max()
         n_top = self.n_max  # inland end in port frame
@@ -1092,7 +1093,7 @@ class Layout:
             for use, idx in zip(mandatory, order):
                 uses[idx] = use
             extra = ["offices", "cars", "warehouse", "vegetation", "trailers", "offices", "vegetation"]
-            for j, idx in enumerate(order[len(mandatory):]):
+            for _j, idx in enumerate(order[len(mandatory):]):
                 uses[idx] = extra[int(rng.integers(len(extra)))]
         for lot, use in zip(self.term_lots, term_uses):
             self._fill(lot, use)
@@ -1115,7 +1116,8 @@ class Layout:
         s0, s1, n0, n1 = lot
         self._ground(lot, "concrete_dark")
         self.yard_count += 1
-        name = "Yard " + chr(ord("A") + (self.yard_count - 1) % 26) + ("" if self.yard_count <= 26 else str(self.yard_count // 26))
+        k = self.yard_count - 1
+        name = "Yard " + chr(ord("A") + k % 26) + ("" if k < 26 else str(k // 26))
         grids = []
         pitch_r = 2.44 + rng.uniform(0.28, 0.45)
         lane = rng.uniform(9.0, 15.0)
@@ -1472,7 +1474,6 @@ class Layout:
 
     def _lot_complex(self, lot, scale_cap=1.0):
         """Construction site (before) -> 4-building complex of ~22,500 m2 (after)."""
-        rng = self.rng
         self._ground(lot, "soil")
         fit = self._fit_inside(lot, 4.0) or lot
         self.complex_lot = fit
@@ -1607,7 +1608,8 @@ class Layout:
         # demolished building
         cands = [b for b in self.demolish_candidates if self.inside_frac(b.polygon()) > 0.99]
         if not cands:
-            cands = [b for b in self.buildings if b.ep is None and b.kind != "complex" and self.inside_frac(b.polygon()) > 0.99]
+            cands = [b for b in self.buildings
+                     if b.ep is None and b.kind != "complex" and self.inside_frac(b.polygon()) > 0.99]
         if cands:
             b = cands[int(rng.integers(len(cands)))]
             b.ep = before
@@ -1650,7 +1652,7 @@ class Layout:
         if p is not None:
             g = p.polygon(self.change_at).difference(p.polygon(0))
             self.changes.append(dict(type="new_structure", geom=g, epoch=self.change_at,
-                                     description="pier extension: %s (+%.0f m)" % (p.name, self.pier_extension_m),
+                                     description=f"pier extension: {p.name} (+{self.pier_extension_m:.0f} m)",
                                      area_m2=g.area, water_change="water_to_land"))
 
     # ------------------------------------------------------------------ water
@@ -1797,7 +1799,7 @@ class Layout:
                     continue
                 qi += 1
                 kind = self._nearest_pier_kind((x0 + x1) / 2)
-                name = "Quay %d" % qi
+                name = f"Quay {qi}"
                 n0, n1 = float(self.quay_n(a)), float(self.quay_n(b))
                 alpha = math.atan2(n1 - n0, b - a)
                 xs, ys = self.to_world(x0, float(self.quay_n(x0)))
@@ -1887,7 +1889,7 @@ class Layout:
                 g = sh.raft_id if sh.rafted else ("s", sh.sid)
                 stay_groups.setdefault(g, []).append(sh)
             left = 0
-            for g, grp in stay_groups.items():
+            for grp in stay_groups.values():
                 bt = bkeys.get(grp[0].berth)
                 changed = bt is None or any(sh.polygon().intersection(pier_union).area > 0.05 for sh in grp)
                 if changed or rng.random() > 0.5:
@@ -1908,13 +1910,14 @@ class Layout:
                 placed.pop(0)
                 ships = [s for s in ships if not (gone.rafted and s.raft_id == gone.raft_id)]
                 placed = [s.polygon() for s in ships]
-            stayed = set(id(s) for s in ships)
+            set(id(s) for s in ships)
             # new arrivals on berths
             for bt in berths:
                 if bt["maxbeam"] < 4.0:
                     continue
-                length = bt["u1"] - bt["u0"]
-                occupied = [(s.berth_u - s.L / 2, s.berth_u + s.L / 2) for s in ships if getattr(s, "berth", None) == bt["key"] and not (s.rafted and s.raft_outer)]
+                bt["u1"] - bt["u0"]
+                occupied = [(s.berth_u - s.L / 2, s.berth_u + s.L / 2) for s in ships
+                            if s.berth == bt["key"] and not (s.rafted and s.raft_outer)]
                 cur = bt["u0"] + rng.uniform(3, 15)
                 guard = 0
                 while cur < bt["u1"] - 15 and guard < 20:
@@ -1941,7 +1944,6 @@ class Layout:
                         cur += 20
                         continue
                     L, W = dims
-                    raft = False
                     Wmax = bt["maxbeam"]
                     if W > Wmax:
                         W = Wmax
@@ -1952,7 +1954,8 @@ class Layout:
                     cx, cy = self._place_on_berth(bt, u_c, L, W)
                     flip = rng.random() < 0.5
                     holds = 0
-                    cargo = {"coal": "coal", "bulk": str(rng.choice(["iron_ore", "grain", "bulk_sand"]))}.get(bt["kind"], "coal")
+                    bulk_cargo = str(rng.choice(["iron_ore", "grain", "bulk_sand"]))
+                    cargo = {"coal": "coal", "bulk": bulk_cargo}.get(bt["kind"], "coal")
                     if kind == "bulk_carrier":
                         holds = int(rng.integers(1, 5)) if bt["kind"] in ("coal", "bulk") else int(rng.integers(0, 2))
                     sh = self._new_ship(kind, L, W, cx, cy, self._berth_az(bt, flip), "docked", rng, pier=bt["name"],
@@ -1983,7 +1986,8 @@ class Layout:
                                 sh2 = self._new_ship(k2, L2, W2, cx2, cy2, self._berth_az(bt, rng.random() < 0.5),
                                                      "docked", rng, pier=bt["name"])
                                 p2 = sh2.polygon()
-                                if self._ok(p2, [q for q in placed if q is not poly], obst) and p2.distance(poly) < 1e-6 \
+                                others = [q for q in placed if q is not poly]
+                                if self._ok(p2, others, obst) and p2.distance(poly) < 1e-6 \
                                         and p2.intersection(poly).area < 0.05:
                                     raft_count += 1
                                     rid = raft_count
@@ -1994,7 +1998,7 @@ class Layout:
                                     ships.append(sh2)
                                     placed.append(p2)
                     cur = u_c + L / 2 + rng.uniform(12, 40)
-            docked = [s for s in ships if s.state == "docked"]
+            [s for s in ships if s.state == "docked"]
             # anchored
             sea = self.sea_polys[e]
             sea_km2 = sea.area / 1e6
@@ -2018,7 +2022,8 @@ class Layout:
                 x, y = rng.uniform(0, self.W), rng.uniform(-self.H, 0)
                 sh = self._new_ship(kind, L, W, x, y, rng.uniform(0, 360), "anchored", rng)
                 poly = sh.polygon()
-                if not sea.contains(poly) or poly.intersects(clear_zone) or not self._ok(poly, placed, gap=3.0 + L * 0.3):
+                if not sea.contains(poly) or poly.intersects(clear_zone) or \
+                        not self._ok(poly, placed, gap=3.0 + L * 0.3):
                     self.next_sid -= 1
                     continue
                 anch.append(sh)

@@ -1,3 +1,4 @@
+# ruff: noqa: N803, N806, E741
 """Deterministic, window-independent noise for the synthetic port generator.
 
 Everything here is a pure function of world (scene-local) coordinates or of

@@ -1,3 +1,4 @@
+# ruff: noqa: N803, N806, E741
 """Window renderer of the synthetic port (used by :mod:`quayside.core.synth`).
 
 A window is rendered on a supersampled grid (``ss`` x ``ss`` sub-pixels per
@@ -17,9 +18,26 @@ import math
 
 import numpy as np
 
-from .synth_layout import (C, LAND_Z, Building, Blob, Conveyor, Crane, Grid, Ground, Heap, Pier, Pipes, Plume,
-                           Road, Rubble, Ship, Tank, Truck, ROOF_PAL, CAR_PAL)
-from .synth_noise import Tiles, hash_uniform, smoothstep
+from .synth_layout import (
+    LAND_Z,
+    Blob,
+    Building,
+    C,
+    Conveyor,
+    Crane,
+    Grid,
+    Ground,
+    Heap,
+    Pier,
+    Pipes,
+    Plume,
+    Road,
+    Rubble,
+    Ship,
+    Tank,
+    Truck,
+)
+from .synth_noise import hash_uniform
 
 DIRECT0 = 0.72
 AMBIENT = np.array([0.25, 0.28, 0.33, 0.22], np.float32)
@@ -473,7 +491,7 @@ def draw_heap(ctx, o):
     mod = 1.0 + 0.12 * ctx.tex(7.0, 40, sl) + 0.06 * rough
     # reclaimer cuts / tyre tracks on the top
     top = (~slope_zone) & m
-    tracks = top & ((((u + 1000.0) % 7.0) < 0.9))
+    tracks = top & (((u + 1000.0) % 7.0) < 0.9)
     mod = np.where(tracks, mod * 0.85, mod)
     if mat == "coal":
         mod = mod * (1.0 + 0.25 * np.clip(sh - 1.0, 0, None))  # dull sheen on sunlit slopes
@@ -541,7 +559,7 @@ def draw_grid(ctx, o):
     inside = inb & (bi >= 0) & (ri >= 0) & (u <= o.bay_hi[bic]) & (v <= o.row_hi[ric])
     if o.lines:
         # painted stall lines on the ground between slots
-        pitch = (o.bay_lo[1] - o.bay_lo[0]) if o.nb > 1 else 3.0
+        (o.bay_lo[1] - o.bay_lo[0]) if o.nb > 1 else 3.0
         gapc = (o.bay_hi[bic] + o.bay_lo[np.clip(bic + 1, 0, o.nb - 1)]) / 2
         line = inb & (~inside) & (np.abs(u - gapc) < 0.07) & (v >= o.row_lo[ric]) & (v <= o.row_hi[ric])
         ctx.paint(sl, line, col("white", nb) * 0.8)
@@ -554,6 +572,8 @@ def draw_grid(ctx, o):
     jit = (0.82 + 0.36 * hash_uniform(slot, o.gid, o.seed)).astype(np.float32)
     pal = o.pal[1][:, :nb]
     cc = np.stack([pal[:, b][ci] for b in range(nb)]) * jit[None]
+    if o.kind == "container":  # weathered paint: a little less saturated than the nominal colour
+        cc = 0.8 * cc + 0.2 * cc[:3].mean(axis=0, keepdims=True)
     lu = u - o.bay_lo[bic]
     lv = v - o.row_lo[ric]
     blen = o.bay_hi[bic] - o.bay_lo[bic]
@@ -628,7 +648,7 @@ def draw_crane(ctx, o):
     u, v = o.f.uv(X, Y)
     nb = ctx.nb
     house = np.array([0.48, 0.48, 0.47, 0.5], np.float32)[:nb]
-    for (u0, u1, v0, v1, z0, z1, kind) in sorted(o.parts, key=lambda p: p[5]):
+    for (u0, u1, v0, v1, _z0, z1, kind) in sorted(o.parts, key=lambda p: p[5]):
         m = (u >= u0) & (u <= u1) & (v >= v0) & (v <= v1)
         if m.any():
             cc = house if kind == 2 else o.colour[:nb]
@@ -735,7 +755,8 @@ def draw_wake(ctx, o):
         np.clip(1.0 - d / (Lw + o.L), 0, 1) * np.exp(-((np.abs(v) - arm) / aw) ** 2) * \
         (0.6 + 0.4 * np.cos(2 * np.pi * d / max(0.25 * o.L, 6.0))) * o.speed * 0.3 * np.clip(tx, 0, 1.2)
     hw = o.hw(u)
-    bow = (u > o.L / 2 - 0.25 * o.L) & (u < o.L / 2 + 0.03 * o.L) & (np.abs(v) > hw) & (np.abs(v) < np.maximum(hw, 0) + 1.5 + 0.05 * o.W)
+    bow = (u > o.L / 2 - 0.25 * o.L) & (u < o.L / 2 + 0.03 * o.L) & (np.abs(v) > hw) & \
+        (np.abs(v) < np.maximum(hw, 0) + 1.5 + 0.05 * o.W)
     Ib = bow * 0.6 * o.speed * tx
     I = np.clip(Iw + Ia + Ib, 0, 0.9).astype(np.float32)
     for b in range(ctx.nb):

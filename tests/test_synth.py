@@ -1,3 +1,4 @@
+# ruff: noqa: N803, N806, E741
 """Synthetic port generator: determinism, seams, truth consistency, radiometry, shift, GSDs."""
 
 import json
@@ -7,11 +8,10 @@ import os
 import numpy as np
 import pytest
 import rasterio
+from quayside.core import synth
 from rasterio import features
 from shapely.geometry import shape
 from shapely.ops import unary_union
-
-from quayside.core import synth
 
 
 def _spec(**kw):
@@ -101,7 +101,6 @@ def test_geotiff_format_and_windowed_write(tmp_path):
 # ------------------------------------------------------------------------------ ships
 
 def test_ship_truth_geometry(big, big_truth):
-    gsd = big.spec.gsd
     for e in ("before", "after"):
         tr = big_truth[e]
         ships = _geoms(tr["ships"])
@@ -156,7 +155,7 @@ def test_docked_and_rafted_ships_touch(big, big_truth):
             if p["rafted"]:
                 assert p["state"] == "docked"
                 rafts.setdefault(p["raft_id"], []).append((g, p))
-        for rid, pair in rafts.items():
+        for _rid, pair in rafts.items():
             assert len(pair) == 2
             (g1, p1), (g2, p2) = pair
             assert g1.distance(g2) <= tol and g1.intersection(g2).area < 0.5
@@ -209,7 +208,7 @@ def test_piers_names_kinds_and_extension(big, big_truth):
     pb = {p["name"]: (g, p) for g, p in _geoms(big_truth["before"]["piers"])}
     pa = {p["name"]: (g, p) for g, p in _geoms(big_truth["after"]["piers"])}
     assert len(pb) >= 3 and set(pb) == set(pa)
-    for g, p in pb.values():
+    for _g, p in pb.values():
         assert p["kind"] in ("container", "coal", "oil", "bulk", "general")
         assert 12.0 <= p["width_m"] <= 40.0 and p["length_m"] >= 20.0
     longer = [n for n in pb if pa[n][1]["length_m"] > pb[n][1]["length_m"] + 1]
