@@ -151,7 +151,6 @@ class _Params:
     max_len: float
     k_obj: float  # CFAR threshold on d
     n_dir: int
-    cell: int  # background cell size (working px)
     floor: np.ndarray  # per-band floor of the water noise (raw units)
 
     @property
@@ -168,35 +167,46 @@ def _cfar_k(sensitivity: float) -> float:
 # background and contrast
 
 
-def _cell_stat(a: np.ndarray, sel: np.ndarray, cell: int, min_count: int):
-    """Median of ``a`` over ``sel`` pixels in square cells; NaN where too few."""
-    h, w = a.shape
-    ny, nx = -(-h // cell), -(-w // cell)
-    buf = np.full((ny * cell, nx * cell), np.nan, np.float32)
-    buf[:h, :w] = np.where(sel, a, np.nan)
-    blocks = buf.reshape(ny, cell, nx, cell).transpose(0, 2, 1, 3).reshape(ny, nx, cell * cell)
-    cnt = np.isfinite(blocks).sum(-1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(blocks, axis=-1)
-    med[cnt < min_count] = np.nan
-    return med
+def _nc_fill(a: np.ndarray, w: np.ndarray, s: float) -> np.ndarray:
+    """Normalised convolution (Knutsson & Westin 1993): the Gaussian-weighted mean of
+    ``a`` over pixels with weight ``w``; where no weight is near, the value of the
+    nearest pixel that has one.
+
+    Wide kernels run on a grid decimated by block sums (the result is smooth at
+    that scale anyway) and are interpolated back."""
+    q = max(1, int(s // 2))
+    if q > 1:
+        h, wd = a.shape
+        ny, nx = -(-h // q), -(-wd // q)
+        aw = np.zeros((ny * q, nx * q), np.float32)
+        ww = np.zeros((ny * q, nx * q), np.float32)
+        aw[:h, :wd] = a * w
+        ww[:h, :wd] = w
+        num = aw.reshape(ny, q, nx, q).sum(axis=(1, 3))
+        den = ww.reshape(ny, q, nx, q).sum(axis=(1, 3)) / (q * q)
+        num /= q * q
+        s_eff = s / q
+    else:
+        num, den, s_eff = a * w, w.astype(np.float32), s
+    num = ndimage.gaussian_filter(num, s_eff, mode="nearest")
+    den = ndimage.gaussian_filter(den, s_eff, mode="nearest")
+    good = den > 0.02
+    out = np.where(good, num / np.maximum(den, 1e-12), 0).astype(np.float32)
+    if not good.any():
+        return np.full(a.shape, np.nan, np.float32)
+    if not good.all():
+        idx = ndimage.distance_transform_edt(~good, return_distances=False, return_indices=True)
+        out = out[tuple(idx)]
+    if q > 1:
+        out = _upsample(out, q, a.shape)
+    return out
 
 
-def _fill_and_upsample(grid: np.ndarray, cell: int, shape: Tuple[int, int]) -> np.ndarray:
-    """Fill NaN cells from the nearest valid cell, smooth, and interpolate to pixels."""
-    bad = ~np.isfinite(grid)
-    if bad.all():
-        return np.full(shape, np.nan, np.float32)
-    if bad.any():
-        idx = ndimage.distance_transform_edt(bad, return_distances=False, return_indices=True)
-        grid = grid[tuple(idx)]
-    if min(grid.shape) >= 3:
-        grid = ndimage.uniform_filter(grid, 3, mode="nearest")
+def _upsample(grid: np.ndarray, q: int, shape) -> np.ndarray:
+    """Bilinear interpolation of a grid of q x q cell means back to pixels."""
     h, w = shape
-    rr = (np.arange(h, dtype=np.float32) + 0.5) / cell - 0.5
-    cc = (np.arange(w, dtype=np.float32) + 0.5) / cell - 0.5
-    # separable linear interpolation
+    rr = (np.arange(h, dtype=np.float32) + 0.5) / q - 0.5
+    cc = (np.arange(w, dtype=np.float32) + 0.5) / q - 0.5
     r0 = np.clip(np.floor(rr).astype(int), 0, grid.shape[0] - 1)
     r1 = np.clip(r0 + 1, 0, grid.shape[0] - 1)
     fr = np.clip(rr - r0, 0, 1)[:, None]
@@ -206,20 +216,6 @@ def _fill_and_upsample(grid: np.ndarray, cell: int, shape: Tuple[int, int]) -> n
     top = grid[r0][:, c0] * (1 - fc) + grid[r0][:, c1] * fc
     bot = grid[r1][:, c0] * (1 - fc) + grid[r1][:, c1] * fc
     return (top * (1 - fr) + bot * fr).astype(np.float32)
-
-
-def _nc_fill(a: np.ndarray, w: np.ndarray, s: float) -> np.ndarray:
-    """Normalised convolution (Knutsson & Westin 1993): the Gaussian-weighted mean of
-    ``a`` over pixels with weight ``w``; where no weight is near, the value of the
-    nearest pixel that has one."""
-    num = ndimage.gaussian_filter(a * w, s, mode="nearest")
-    den = ndimage.gaussian_filter(w, s, mode="nearest")
-    good = den > 0.02
-    out = np.where(good, num / np.maximum(den, 1e-12), 0).astype(np.float32)
-    if not good.all():
-        idx = ndimage.distance_transform_edt(~good, return_distances=False, return_indices=True)
-        out = out[tuple(idx)]
-    return out
 
 
 def _water_model(x: np.ndarray, valid: np.ndarray, water0: np.ndarray, p: "_Params"):
@@ -270,7 +266,7 @@ def _objects(d, zb, valid, p):
 
 def _background(x, valid, sel, p):
     """(d, zb, sig, block sigma) against the water pixels ``sel``."""
-    s = float(np.clip(BG_SCALE_M / p.px, 2.0, 24.0))
+    s = max(2.0, BG_SCALE_M / p.px)
     nb = x.shape[0]
     w = sel.astype(np.float32)
     mu = np.stack([_nc_fill(x[b], w, s) for b in range(nb)])
@@ -701,11 +697,13 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
         pxw = math.sqrt(wx * wy)
         params = _Params(
             x_m=wx, y_m=wy, min_len=min_length_m, max_len=max_length_m, k_obj=_cfar_k(sensitivity),
-            n_dir=N_DIRECTIONS, cell=16, floor=0.004 * (np.asarray(stretch.hi) - np.asarray(stretch.lo)),
+            n_dir=N_DIRECTIONS, floor=0.004 * (np.asarray(stretch.hi) - np.asarray(stretch.lo)),
         )
         W = -(-src.width // f)
         H = -(-src.height // f)
-        halo = int(math.ceil(1.5 * max_length_m / pxw)) + 4
+        # a ship whose centroid is in the core lies within half its length of it; its runs
+        # end inside the ship, so they are seen whole, and longer runs are 'long' either way
+        halo = int(math.ceil(0.6 * max_length_m / pxw)) + 16
         size = max(int(block), 2 * halo)
         wtf = src.transform * src.transform.scale(f, f)
 

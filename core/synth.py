@@ -263,7 +263,7 @@ def _halo(cond):
 
 def _window_size(ss):
     # ~1024-1536 sub-pixels a side: bounded memory per window (a few hundred MB)
-    return 512 if ss <= 3 else 256
+    return 512 if ss <= 2 else 256
 
 
 _DRAW = dict(_ren.DRAW)

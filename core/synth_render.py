@@ -298,7 +298,7 @@ def _town(ctx, s, n, mask):
     sx, sy = ctx.sun
     su, sv = sx * L.ct + sy * L.st, sy * L.ct - sx * L.st
     hp = ctx.hgt
-    for t in (2.0, 5.0, 9.0, 15.0, 24.0):
+    for t in (3.0, 8.0, 16.0):
         I2, J2, us2, un2, st2 = lots(s + t * su, n + t * sv)
         q = params(I2, J2)
         inb2 = (~st2) & (us2 > 2 + 8 * q[0]) & (us2 < lot - 2 - 8 * q[1]) & (un2 > 2 + 8 * q[2]) & \
