@@ -129,11 +129,23 @@ class ShipResult:
 # parameters
 
 _LAST: list = []
+_DEBUG: dict = {}
 N_DIRECTIONS = 24
 MAX_BEAM_M = 60.0  # the widest ships afloat (ULCS, VLCC, Valemax) have a beam of about 60-65 m
 DARK_FACTOR = 2.5
-BIG_WATER_M2 = 20000.0
 MIN_WIDTH_PX = 1.5
+QUAY_SCALE_PX = 1.0
+HULL_K = 1.0
+SPLIT_K = 3.0
+USE_SPLIT = True
+INTEG_K = 4.0
+SPECKLE_MAX = 2.0
+DISTINCT_K = 0.0  # colour step across a land contact, in units of the hull's own colour spread  # colour step (noise units, averaged along the axis) that separates parallel bodies
+PIER_SEARCH_M = 30.0  # a ship is attributed to the nearest pier within max(30 m, 3 px)
+DOCK_M = 10.0  # within a few metres of a pier: docked
+WAKE_MIN = 0.3
+N_LEVELS = 10
+LEVEL_STEP = 1.4
 BOW_ON_MAX_M = 150.0  # large ships berth alongside; only small craft and ferries moor bow- or stern-on
 CONTACT_M = 12.0  # depth of the bands beyond the ends and sides where land contact is measured
 BG_SCALE_M = 40.0
@@ -257,11 +269,14 @@ def _water_model(x: np.ndarray, valid: np.ndarray, water0: np.ndarray, p: "_Para
 
 
 def _objects(d, zb, valid, p):
-    """Pixels that stand out from water: brighter, or (much more) different in colour.
+    """Pixels that stand out from water: brighter, different in hue, or much darker.
 
-    Ships are brighter than water or differ in colour; dark-only departures
+    ``d^2 = zb^2 + dc^2``: the colour distance splits into a brightness part ``zb`` and a
+    chromatic part ``dc`` (the spread of the per-band contrasts). Hulls are brighter than
+    water or of another hue (red, green, blue paints); departures that are only darker
     (slicks, current lines, cloud shadows) need a much larger contrast."""
-    return ((zb > p.k_obj) | (d > DARK_FACTOR * p.k_obj)) & valid
+    dc = np.sqrt(np.maximum(d * d - zb * zb, 0.0))
+    return ((zb > p.k_obj) | (dc > p.k_obj) | (zb < -DARK_FACTOR * p.k_obj)) & valid
 
 
 def _background(x, valid, sel, p):
@@ -374,9 +389,13 @@ def _label_stats(lab: np.ndarray, n: int, p: _Params, run: np.ndarray, d: np.nda
     theta = 0.5 * np.arctan2(2 * sxy, sxx - syy)
     length = np.sqrt(12 * l1)
     width = np.sqrt(12 * l2)
-    rv = run[rows, cols].astype(np.float64)
-    rmean = np.bincount(ids, rv, n + 1) / safe
-    rsd = np.sqrt(np.maximum(np.bincount(ids, rv * rv, n + 1) / safe - rmean ** 2, 0))
+    if run is not None:
+        rv = run[rows, cols].astype(np.float64)
+        rmean = np.bincount(ids, rv, n + 1) / safe
+        rsd = np.sqrt(np.maximum(np.bincount(ids, rv * rv, n + 1) / safe - rmean ** 2, 0))
+    else:
+        rmean = np.ones(n + 1)
+        rsd = np.zeros(n + 1)
     dmean = np.bincount(ids, d[rows, cols], n + 1) / safe
     # outline: pixels next to a label but not in it
     dil = ndimage.grey_dilation(lab, size=(3, 3))
@@ -433,81 +452,264 @@ def _not_water_components(ov: np.ndarray, ov_valid: np.ndarray, ov_water: np.nda
     return bad[lab]
 
 
-def _block_candidates(x, valid, water0, p: _Params) -> Tuple[List[_Cand], dict]:
-    """Ship hypotheses in one block (all coordinates in block pixels)."""
+def _block_candidates(x, valid, water0, p: _Params, structure: Optional[np.ndarray] = None
+                      ) -> Tuple[List[_Cand], dict]:
+    """Ship hypotheses in one block (all coordinates in block pixels).
+
+    ``structure``: pixels of known piers (from the analyst's pier polygons). They are
+    neither water nor a place for a hull: a ship moored against a known pier is
+    then a body of its own, bounded by the pier on one side."""
     d, zb, sig, water = _water_model(x, valid, water0, p)
     if d is None:
         return [], {}
     land = valid & ~water
+    if structure is not None and structure.any():
+        land &= ~structure
     # water pieces too small to be sea (dark yards, shadows, gaps in a hull) count as land
-    hole_px = max(50, int(round(BIG_WATER_M2 / (p.x_m * p.y_m))))
+    # (a basin must be able to hold a ship of the largest size sought; pieces cut by the block
+    # edge are of unknown size and kept)
+    hole_px = max(50, int(round((0.5 * p.max_len) ** 2 / (p.x_m * p.y_m))))
     lab_h, nh = ndimage.label(water)
     if nh:
         sizes = np.bincount(lab_h.ravel(), minlength=nh + 1)
         small = sizes <= hole_px
         small[0] = False
+        small[np.unique(np.concatenate([lab_h[0], lab_h[-1], lab_h[:, 0], lab_h[:, -1]]))] = False
         land |= small[lab_h]
         water &= ~small[lab_h]
     code = np.full(land.shape, OUTSIDE, np.uint8)
     code[water] = WATER
+    if structure is not None:
+        code[structure & valid] = WATER
     code[land] = LAND
     cands: List[_Cand] = []
-    px_area = p.x_m * p.y_m
+    ctx = _Ctx(p, x, zb, d, land, water, sig, structure)
+    protrusion = np.zeros(land.shape, bool)
     for k in range(p.n_dir):
         phi = math.pi * k / p.n_dir
         run, ok = directional_runs(code, phi, p.x_m, p.y_m)
         res = land & ok & (run <= p.max_len)
+        protrusion |= res
         # slivers one pixel wide (the mixed pixels of a slightly oblique quay edge) are not hulls
         res = ndimage.binary_opening(res, structure=np.ones((2, 2), bool))
         lab, n = ndimage.label(res)
-        if n == 0:
-            continue
-        st = _label_stats(lab, n, p, run, d, water)
-        L, Wd = st["length"], st["width"]
-        area = st["cnt"] * px_area
-        fill = area / np.maximum(L * Wd, 1e-9)
-        tol = 1.5 * p.px
-        keep = (
-            (L >= p.min_len - tol) & (L <= p.max_len + tol)
-            & (Wd <= np.minimum(0.6 * L, MAX_BEAM_M) + 2 * tol)
-            & (Wd >= MIN_WIDTH_PX * p.px)
-            & (fill >= 0.55)
-            & (st["water_ring"] >= 0.3)
-            & (st["cnt"] >= 2)
-        )
-        keep[0] = False
-        idx = np.flatnonzero(keep)
-        if idx.size == 0:
-            continue
-        objs = ndimage.find_objects(lab)
-        for j in idx:
-            c = _describe(j, objs[j - 1], lab, st, k, phi, p, x, zb, d, land, water, sig)
-            if c is not None:
-                cands.append(c)
-    return cands, {"d": d, "land": land, "water": water, "zb": zb}
+        cands += _from_labels(lab, n, k, phi, run, ctx)
+    near = ndimage.distance_transform_edt(~water, sampling=(p.y_m, p.x_m)) <= 0.5 * p.max_len
+    # hulls that differ from the quay: compare every land pixel with the nearest *solid*
+    # land (land that is not a protrusion in any direction: quays, yards), whose colour is also
+    # that of the piers and jetties built out of it
+    solid = land & ~protrusion
+    if solid.sum() >= 50:
+        ws = ndimage.binary_erosion(solid, iterations=1).astype(np.float32)
+        if ws.sum() >= 50:
+            muL = np.stack([_nc_fill(x[b], ws, QUAY_SCALE_PX) for b in range(x.shape[0])])
+            zl = (x - muL) / sig
+            # in units of the texture of the quay edge (solid land within a beam of the water)
+            edge_land = (ws > 0) & (ndimage.distance_transform_edt(~water, sampling=(p.y_m, p.x_m))
+                                    <= max(MAX_BEAM_M, 4 * p.px))
+            if edge_land.sum() < 20:
+                edge_land = ws > 0
+            for b in range(x.shape[0]):
+                r = zl[b][edge_land]
+                zl[b] /= max(1.0, 1.4826 * float(np.median(np.abs(r - np.median(r)))))
+            dl = np.sqrt(np.mean(zl * zl, axis=0))
+            hull = land & near & (dl > HULL_K * p.k_obj) & ~solid
+            _DEBUG["dl"], _DEBUG["hull"], _DEBUG["solid"] = dl, hull, solid
+            hull = ndimage.binary_opening(hull, structure=np.ones((2, 2), bool))
+            lab, n = ndimage.label(hull)
+            cands += _from_labels(lab, n, -100, None, None, ctx)
+    # brightness levels: bright hulls separated from each other or from a darker pontoon, pier
+    # or wake by a darker line (the component tree of the contrast, cf. MSER, Matas et al. 2002)
+    roi = land & near
+    zr = zb[roi]
+    if zr.size:
+        top = float(np.percentile(zr, 99.5))
+        t = p.k_obj
+        level = 0
+        hole_px = max(1, int((p.min_len / 3) ** 2 / (p.x_m * p.y_m)))
+        while t < top and level < N_LEVELS:
+            m = roi & (zb > t)
+            holes = ndimage.binary_fill_holes(m) & ~m
+            if holes.any():
+                hl, nh = ndimage.label(holes)
+                small = np.bincount(hl.ravel(), minlength=nh + 1) <= hole_px
+                small[0] = False
+                m |= small[hl]
+            m = ndimage.binary_opening(m, structure=np.ones((2, 2), bool))
+            lab, n = ndimage.label(m)
+            cands += _from_labels(lab, n, -1 - level, None, None, ctx)
+            t *= LEVEL_STEP
+            level += 1
+    return cands, {"d": d, "land": land, "water": water, "zb": zb, "ctx": ctx}
 
 
-def _describe(j, sl, lab, st, k, phi, p: _Params, x, zb, d, land, water, sig) -> Optional[_Cand]:
-    """Features of one hypothesis (label ``j`` of direction ``k``) and its score."""
-    h, w = lab.shape
+class _Ctx:
+    """The per-block images a hypothesis is described against."""
+
+    def __init__(self, p, x, zb, d, land, water, sig, structure=None):
+        self.p, self.x, self.zb, self.d, self.land, self.water, self.sig = p, x, zb, d, land, water, sig
+        # what a hull can be moored against: land, and the analyst's piers
+        self.solid = land if structure is None else (land | structure)
+        self.structure = structure
+        self.xs = x / sig  # colour in local noise units
+        self.rough = _roughness(zb)
+
+
+def _moments(rows: np.ndarray, cols: np.ndarray, p: _Params):
+    """Centroid (m), axis angle and rectangle-equivalent length and width (m) of a pixel set."""
+    X = cols * p.x_m
+    Y = rows * p.y_m
+    mx, my = X.mean(), Y.mean()
+    dx, dy = X - mx, Y - my
+    sxx = (dx * dx).mean() + p.x_m ** 2 / 12
+    syy = (dy * dy).mean() + p.y_m ** 2 / 12
+    sxy = (dx * dy).mean()
+    tr = sxx + syy
+    disc = math.sqrt(max(tr * tr / 4 - (sxx * syy - sxy * sxy), 0.0))
+    theta = 0.5 * math.atan2(2 * sxy, sxx - syy)
+    return mx, my, theta, math.sqrt(12 * (tr / 2 + disc)), math.sqrt(12 * max(tr / 2 - disc, 0.0))
+
+
+def _plausible(L, W, fill, p: _Params):
+    tol = 1.5 * p.px
+    return ((L >= p.min_len - tol) & (L <= p.max_len + tol) & (W <= np.minimum(0.6 * L, MAX_BEAM_M) + 2 * tol)
+            & (W >= MIN_WIDTH_PX * p.px) & (fill >= 0.55))
+
+
+def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
+    """Hypotheses from the labelled pieces of one direction's residue (``k`` >= 0, runs
+    ``run``), of one brightness level or of the hull mask (``k`` < 0, ``run`` None).
+
+    Pieces of a residue that hold several parallel bodies (a pier with ships on both sides,
+    a rafted pair) are also cut into strips along their axis (:func:`_split_parallel`)."""
+    if n == 0:
+        return []
+    p = ctx.p
+    st = _label_stats(lab, n, p, run, ctx.d, ctx.water)
+    L, Wd = st["length"], st["width"]
+    fill = st["cnt"] * p.x_m * p.y_m / np.maximum(L * Wd, 1e-9)
+    ring_ok = st["water_ring"] >= (0.3 if run is not None else 0.15)
+    keep = _plausible(L, Wd, fill, p) & ring_ok & (st["cnt"] >= 2)
+    keep[0] = False
+    idx = np.flatnonzero(keep)
+    out = []
+    if idx.size == 0:
+        return out
+    objs = ndimage.find_objects(lab)
+    for j in idx:
+        sl = objs[j - 1]
+        m = lab[sl] == j
+        runs = run[sl] if run is not None else None
+        whole = _describe(m, sl[0].start, sl[1].start, k, phi, runs, ctx)
+        if (whole is not None and run is not None and USE_SPLIT and Wd[j] >= 2.5 * p.px
+                and whole.feat.get("contact") in ("alongside", "anchored")):
+            # a ship-like piece wide enough to be two hulls side by side (a rafted pair)
+            parts = []
+            for sm in _split_parallel(m, sl[0].start, sl[1].start, float(st["theta"][j]), ctx):
+                # the other strips are the neighbouring hull: neither land nor water
+                c = _describe(sm, sl[0].start, sl[1].start, k, phi, runs, ctx, split=True, neutral=m & ~sm)
+                if c is not None and c.feat["elong"] >= 2.0:
+                    parts.append(c)
+            if len(parts) >= 2:
+                out += parts
+                continue
+        if whole is not None:
+            out.append(whole)
+    return out
+
+
+def _split_parallel(m: np.ndarray, r0: int, c0: int, theta: float, ctx: _Ctx) -> List[np.ndarray]:
+    """Cut a piece into strips parallel to its axis where its colour, averaged along the
+    axis, steps (projection profile across the axis). Averaging along tens of pixels
+    removes the detail of decks and cargo and keeps the long, straight boundaries between
+    a hull and a pier, or between two rafted hulls."""
+    p = ctx.p
+    rows, cols = np.nonzero(m)
+    if rows.size < 6:
+        return []
+    ux, uy = math.cos(theta), math.sin(theta)
+    gx = (cols + c0) * p.x_m
+    gy = (rows + r0) * p.y_m
+    v = -gx * uy + gy * ux
+    step = 0.5 * p.px
+    vb = np.floor((v - v.min()) / step).astype(int)
+    nb = int(vb.max()) + 1
+    if nb < 6:
+        return []
+    cnt = np.bincount(vb, minlength=nb).astype(float)
+    prof = np.stack([np.bincount(vb, ctx.xs[b, rows + r0, cols + c0], nb) for b in range(ctx.xs.shape[0])])
+    good = cnt >= max(2.0, 0.2 * cnt.max())
+    prof = prof / np.maximum(cnt, 1)
+    # gradient of the profile over one pixel, only where both sides are well populated
+    lag = 2
+    g = np.zeros(nb)
+    for i in range(lag, nb - lag):
+        if good[i - lag] and good[i + lag]:
+            g[i] = float(np.sqrt(np.mean((prof[:, i + lag] - prof[:, i - lag]) ** 2)))
+    noise = 1.0 / math.sqrt(max(float(np.median(cnt[good])) if good.any() else 1.0, 1.0))
+    thr = max(SPLIT_K * (1.0 + 3 * noise), 0.2 * float(g.max()))
+    cuts = [i for i in range(1, nb - 1) if g[i] >= thr and g[i] >= g[i - 1] and g[i] > g[i + 1]]
+    min_w = max(1.5 * p.px, MIN_WIDTH_PX * p.px)
+    edges = [0] + cuts + [nb]
+    strips = [(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    if len(strips) < 2:
+        return []
+    out = []
+    for a, b in strips:
+        if (b - a) * step < min_w:
+            continue
+        sel = (vb >= a) & (vb < b)
+        sm = np.zeros_like(m)
+        sm[rows[sel], cols[sel]] = True
+        lab, n = ndimage.label(sm)
+        for j in range(1, n + 1):
+            part = lab == j
+            if part.sum() >= 2:
+                out.append(part)
+    return out
+
+
+def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, split: bool = False,
+              neutral: Optional[np.ndarray] = None) -> Optional[_Cand]:
+    """Features of one hypothesis (mask ``m`` whose [0, 0] is block pixel (r_off, c_off)).
+
+    ``neutral`` (same frame as ``m``): pixels of neighbouring hulls (a rafted partner),
+    which count neither as land nor as water in the contact tests."""
+    p = ctx.p
+    rows, cols = np.nonzero(m)
+    if rows.size < 2:
+        return None
+    mx, my, theta, L, W = _moments(rows + r_off, cols + c_off, p)
+    n = float(rows.size)
+    fill = n * p.x_m * p.y_m / max(L * W, 1e-9)
+    if not _plausible(np.array(L), np.array(W), np.array(fill), p):
+        return None
+    h, w = ctx.land.shape
     delta = max(1.5 * p.px, CONTACT_M)
     pad = int(math.ceil(delta / min(p.x_m, p.y_m))) + 2
-    r0, r1 = max(0, sl[0].start - pad), min(h, sl[0].stop + pad)
-    c0, c1 = max(0, sl[1].start - pad), min(w, sl[1].stop + pad)
+    r0, r1 = max(0, r_off + rows.min() - pad), min(h, r_off + rows.max() + 1 + pad)
+    c0, c1 = max(0, c_off + cols.min() - pad), min(w, c_off + cols.max() + 1 + pad)
     big = (slice(r0, r1), slice(c0, c1))
-    m = lab[big] == j
-    ring = ndimage.binary_dilation(m, structure=np.ones((3, 3), bool)) & ~m
-    theta = float(st["theta"][j])
-    L, W = float(st["length"][j]), float(st["width"][j])
+    mb = np.zeros((r1 - r0, c1 - c0), bool)
+    mb[rows + r_off - r0, cols + c_off - c0] = True
+    ring = ndimage.binary_dilation(mb, structure=np.ones((3, 3), bool)) & ~mb
+    land_b = ctx.solid[big].copy()
+    neut = np.zeros_like(mb)
+    if neutral is not None and neutral.any():
+        nr, nc = np.nonzero(neutral)
+        nr, nc = nr + r_off - r0, nc + c_off - c0
+        ok_ = (nr >= 0) & (nr < mb.shape[0]) & (nc >= 0) & (nc < mb.shape[1])
+        neut[nr[ok_], nc[ok_]] = True
+        land_b &= ~neut
+    water_ring = float(ctx.water[big][ring].mean()) if ring.any() else 0.0
     ux, uy = math.cos(theta), math.sin(theta)
     # every pixel of the padded box in the hypothesis' frame (metres): u along, v across
     rr, cc = np.mgrid[r0:r1, c0:c1]
-    gx = cc * p.x_m - st["mx"][j]
-    gy = rr * p.y_m - st["my"][j]
+    gx = cc * p.x_m - mx
+    gy = rr * p.y_m - my
     u = gx * ux + gy * uy
     v = -gx * uy + gy * ux
-    lb = land[big] & ~m
-    outside = ~m
+    lb = land_b & ~mb
     hl, hw = L / 2, W / 2
     bands = {
         "end_a": (u > hl) & (u <= hl + delta) & (np.abs(v) <= hw),
@@ -515,61 +717,57 @@ def _describe(j, sl, lab, st, k, phi, p: _Params, x, zb, d, land, water, sig) ->
         "side_a": (v > hw) & (v <= hw + delta) & (np.abs(u) <= 0.8 * hl),
         "side_b": (v < -hw) & (v >= -hw - delta) & (np.abs(u) <= 0.8 * hl),
     }
+    din = min(delta, max(p.px, 0.25 * min(L, 4 * W)))
+    inner = {
+        "end_a": (u <= hl) & (u > hl - din),
+        "end_b": (u >= -hl) & (u < -hl + din),
+        "side_a": (v <= hw) & (v > hw - min(din, 0.5 * W)),
+        "side_b": (v >= -hw) & (v < -hw + min(din, 0.5 * W)),
+    }
+    xsb = ctx.xs[:, r0:r1, c0:c1]
+    xin = xsb[:, mb]
+    spread = float(np.sqrt(np.mean(xin.var(axis=1)))) + 1.0
     sides = {}
+    distinct = math.inf
+    pier_side = 0.0
+    rafted = 0.0
     for name, band in bands.items():
-        band &= outside
+        band &= ~mb
         sides[name] = float(lb[band].mean()) if band.any() else 1.0
-    ends_land = min(sides["end_a"], sides["end_b"])
-    sides_land = min(sides["side_a"], sides["side_b"])
-    is_land = land[big][ring]
-    n = float(st["cnt"][j])
-    zin = zb[big][m]
-    integ = float(np.maximum(zin, 0).sum() / math.sqrt(n))
-    # edge between the hypothesis and the land it touches, against its own texture: a hull
-    # has an outline, a piece cut out of a quay or pier by the runs does not
-    xb = x[:, big[0], big[1]] / sig[:, big[0], big[1]]
-    lbb = land[big] & ~m
-    e_sum = e_n = i_sum = i_n = 0.0
-    for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0)):
-        a_sl = (slice(max(0, -dr), m.shape[0] - max(0, dr)), slice(max(0, -dc), m.shape[1] - max(0, dc)))
-        b_sl = (slice(max(0, dr), m.shape[0] - max(0, -dr) if max(0, -dr) else None),
-                slice(max(0, dc), m.shape[1] - max(0, -dc) if max(0, -dc) else None))
-        ma = m[a_sl]
-        diff = np.sqrt(np.mean((xb[:, a_sl[0], a_sl[1]] - xb[:, b_sl[0], b_sl[1]]) ** 2, axis=0))
-        pe = ma & lbb[b_sl]
-        pi = ma & m[b_sl]
-        e_sum += float(diff[pe].sum())
-        e_n += float(pe.sum())
-        i_sum += float(diff[pi].sum())
-        i_n += float(pi.sum())
-    edge = e_sum / e_n if e_n else float("nan")
-    internal = i_sum / i_n if i_n else 0.0
-    # colour step between the hypothesis and the land it touches
-    lr = ring & land[big]
-    if lr.sum() >= 2:
-        xin = x[:, big[0], big[1]][:, m].mean(axis=1)
-        xl = x[:, big[0], big[1]][:, lr].mean(axis=1)
-        sg = sig[:, big[0], big[1]][:, m].mean(axis=1)
-        step = float(np.sqrt(np.mean(((xin - xl) / sg) ** 2)))
+        if name.startswith("side") and band.any():
+            rafted = max(rafted, float(neut[band].mean()))
+        if ctx.structure is not None and name.startswith("side") and band.any():
+            pier_side = max(pier_side, float(ctx.structure[big][band].mean()))
+        if sides[name] >= 0.5:
+            # is the boundary on this side real (colour changes across it) or a cut through
+            # one larger region (a pier cut from its root, a piece of quay or breakwater)?
+            out_px = band & lb
+            in_px = inner[name] & mb
+            if out_px.any() and in_px.any():
+                diff = float(np.sqrt(np.mean((xsb[:, out_px].mean(axis=1) - xsb[:, in_px].mean(axis=1)) ** 2)))
+                distinct = min(distinct, diff / spread)
+    zin = ctx.zb[big][mb]
+    rough = ctx.rough[big][mb]
+    speckle = float(np.median(rough) / max(abs(float(np.median(zin))), 1.0))
+    if runs is not None:
+        rv = runs[rows, cols]
+        run_cv = float(rv.std() / max(rv.mean(), 1e-6))
     else:
-        step = float("nan")
-    # direction of the runs against the hull axis (pixel-space angle of the axis)
+        run_cv = 0.0
     axis_px = math.atan2(uy / p.y_m, ux / p.x_m)
-    rel = abs(math.remainder(phi - axis_px, math.pi))
+    rel = abs(math.remainder(phi - axis_px, math.pi)) if phi is not None else 0.0
     feat = dict(
-        L=L, W=W, n=n, fill=float(st["cnt"][j] * p.x_m * p.y_m / max(L * W, 1e-9)), elong=L / max(W, 1e-6),
-        run_cv=float(st["rsd"][j] / max(st["rmean"][j], 1e-6)), run_mean=float(st["rmean"][j]),
-        along=rel < math.pi / 4, zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
-        integ=integ, water_ring=float(st["water_ring"][j]), ends_land=ends_land, sides_land=sides_land,
-        land_ring=float(is_land.mean()), step=step, edge=edge, internal=internal,
-        edge_ratio=edge / (internal + 1.0) if e_n else float("nan"), **sides,
+        L=L, W=W, n=n, fill=fill, elong=L / max(W, 1e-6), run_cv=run_cv, along=rel < math.pi / 4,
+        zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
+        integ=float(np.maximum(zin, 0).sum() / math.sqrt(n)), water_ring=water_ring, distinct=distinct,
+        speckle=speckle, pier_side=pier_side, rafted=rafted,
+        source=("split" if split else "runs") if k >= 0 else ("hull" if k == -100 else "level"), **sides,
     )
     score = _score(feat, p)
     if score <= 0:
         return None
-    inner = (slice(sl[0].start, sl[0].stop), slice(sl[1].start, sl[1].stop))
-    return _Cand(inner, lab[inner] == j, score, st["my"][j] / p.y_m, st["mx"][j] / p.x_m, theta, L, W,
-                 float(st["water_ring"][j]), k, feat)
+    sl = (slice(r0, r1), slice(c0, c1))
+    return _Cand(sl, mb, score, my / p.y_m, mx / p.x_m, theta, L, W, water_ring, k, feat)
 
 
 def _contact_class(f: dict) -> str:
@@ -580,7 +778,8 @@ def _contact_class(f: dict) -> str:
     s = sorted((f["side_a"], f["side_b"]))
     if max(e + s) < 0.25:
         return "anchored"
-    if s[1] >= 0.5 and s[0] < 0.3 and e[1] < 0.5:
+    if s[1] >= 0.5 and s[0] < 0.3 and (e[1] < 0.5 or (f.get("pier_side", 0.0) >= 0.5 and e[0] < 0.5)):
+        # (a ship alongside a known pier may touch the quay at the pier's root with its bow)
         return "alongside"
     if e[1] >= 0.5 and e[0] < 0.3 and s[1] < 0.5:
         return "bow-on"
@@ -590,8 +789,20 @@ def _contact_class(f: dict) -> str:
 def _score(f: dict, p: _Params) -> float:
     """Plausibility of a ship hypothesis (0 = reject)."""
     cls = _contact_class(f)
+    if not cls and f.get("source") in ("level",) and min(f["end_a"], f["end_b"]) < 0.3 and f["water_ring"] >= 0.2:
+        # a bright hull among neighbours (boats moored side by side): one end in open water
+        cls = "moored"
     f["contact"] = cls
     if not cls:
+        return 0.0
+    if f.get("distinct", math.inf) < DISTINCT_K:
+        return 0.0
+    # matched-filter contrast of the whole body (sum of z over sqrt(n)): a CFAR test on the
+    # object rather than on single pixels
+    if f["integ"] < INTEG_K * p.k_obj:
+        return 0.0
+    # foam (wakes), surf and rough textures: the local roughness is larger than the contrast
+    if f.get("speckle", 0.0) > SPECKLE_MAX:
         return 0.0
     if cls == "bow-on" and f["L"] > BOW_ON_MAX_M:
         return 0.0
@@ -600,6 +811,143 @@ def _score(f: dict, p: _Params) -> float:
     s_shape = min(1.0, (f["elong"] - 1.0) / 3.0) * 0.4 + min(1.0, f["fill"]) * 0.3 + (1 - min(1, f["run_cv"])) * 0.3
     s_con = 1.0 - math.exp(-max(f["zb_mean"], 0) / (2 * p.k_obj))
     return 0.6 * s_shape + 0.25 * s_con + 0.15 * f["water_ring"]
+
+
+def _refine(c: _Cand, ctx: _Ctx) -> None:
+    """Sub-pixel length and beam at half contrast (updates ``c`` in place).
+
+    The colour distance to water ``d`` is sampled (bilinear) along the hull axis over
+    the central part of the beam, and across it over the central part of the length.
+    A body of length L blurred by the sensor's point-spread function still crosses half
+    its plateau contrast at its true ends, whatever the blur, whereas a thresholded mask
+    is too long or too short by up to a pixel or two depending on the contrast. Where
+    the profile leaves the hypothesis into land (a quay, a pier, the next hull) there is
+    no water to fall to, and the end of the mask is taken."""
+    p = ctx.p
+    h, w = ctx.d.shape
+    ux, uy = math.cos(c.theta), math.sin(c.theta)
+    mx, my = c.cx * p.x_m, c.cy * p.y_m
+    # allowed samples: the hypothesis itself and water
+    allowed = np.zeros((h, w), np.float32)
+    r0, c0 = c.sl[0].start, c.sl[1].start
+    sub = allowed[c.sl]
+    sub[c.mask] = 1.0
+    pad = 4
+    R0, R1 = max(0, r0 - pad * 3), min(h, c.sl[0].stop + pad * 3)
+    C0, C1 = max(0, c0 - pad * 3), min(w, c.sl[1].stop + pad * 3)
+    allowed[R0:R1, C0:C1] = np.maximum(allowed[R0:R1, C0:C1], ctx.water[R0:R1, C0:C1])
+    dd = np.minimum(ctx.d, 1e4).astype(np.float32)
+
+    def profile(length, width, along):
+        """Mean of d along one axis (``along`` = True: along the hull) at 0.25 px steps."""
+        step = 0.25 * p.px
+        ext = 0.5 * length + 3 * p.px
+        t = np.arange(-ext, ext + step / 2, step)
+        # near the centre line (a pointed bow narrows the hull long before its tip)
+        q = np.linspace(-0.15 * width, 0.15 * width, 3) if width > p.px else np.zeros(1)
+        tt, qq = np.meshgrid(t, q, indexing="ij")
+        if along:
+            gx, gy = mx + tt * ux - qq * uy, my + tt * uy + qq * ux
+        else:
+            gx, gy = mx - tt * uy + qq * ux, my + tt * ux + qq * uy
+        coords = np.array([gy / p.y_m, gx / p.x_m])
+        val = ndimage.map_coordinates(dd * allowed, coords, order=1, mode="constant")
+        wgt = ndimage.map_coordinates(allowed, coords, order=1, mode="constant")
+        inside = ndimage.map_coordinates(allowed, coords, order=0, mode="constant")
+        prof = np.where(wgt > 0.2, val / np.maximum(wgt, 1e-9), -np.inf).max(axis=1)
+        return t, np.where(np.isfinite(prof), prof, np.nan), inside.mean(axis=1)
+
+    rows, cols = np.nonzero(c.mask)
+    px_x = (cols + c0) * p.x_m - mx
+    px_y = (rows + r0) * p.y_m - my
+    mu_ = px_x * ux + px_y * uy
+    mv_ = -px_x * uy + px_y * ux
+
+    def extent(t, prof, half_len, lo_lim, hi_lim):
+        """Outermost half-plateau crossings within the mask's extent (+ a margin), scanning
+        from outside in, so dark lines inside a hull (hatch coamings, the shadow of a
+        superstructure) do not cut it short."""
+        core = np.abs(t) <= 0.3 * half_len + 0.5 * p.px
+        vals = prof[core & np.isfinite(prof)]
+        if vals.size == 0:
+            return None
+        level = 0.5 * float(np.median(vals))
+        if level <= 0:
+            return None
+        win = (t >= lo_lim) & (t <= hi_lim)
+        ends = []
+        for sgn in (1, -1):
+            idx = np.flatnonzero(win)
+            idx = idx[::-1] if sgn > 0 else idx  # from the outside in
+            prev = None
+            found = None
+            for i in idx:
+                v = prof[i]
+                if np.isfinite(v) and v >= level:
+                    if prev is not None and np.isfinite(prof[prev]):
+                        vp = prof[prev]
+                        f_ = (level - vp) / max(v - vp, 1e-9)
+                        found = t[prev] + f_ * (t[i] - t[prev])
+                    else:
+                        found = t[i]
+                    break
+                prev = i
+            if found is None:
+                return None
+            ends.append(found)
+        return ends[0], ends[1]
+
+    margin = 1.5 * p.px
+    t, pa, _ = profile(c.length, c.width, True)
+    e = extent(t, pa, 0.5 * c.length, mu_.min() - 0.5 * p.px - margin, mu_.max() + 0.5 * p.px + margin)
+    if e is not None:
+        hi, lo = e
+        L = hi - lo
+        if L >= 0.5 * c.length and L <= 1.5 * c.length + 2 * p.px:
+            shift = 0.5 * (hi + lo)
+            mx, my = mx + shift * ux, my + shift * uy
+            c.length = L
+    t, pw, _ = profile(c.width, c.length, False)
+    e = extent(t, pw, 0.5 * c.width, mv_.min() - 0.5 * p.px - margin, mv_.max() + 0.5 * p.px + margin)
+    if e is not None:
+        hi, lo = e
+        W = hi - lo
+        if W >= 0.5 * c.width and W <= 2.0 * c.width + 2 * p.px:
+            shift = 0.5 * (hi + lo)
+            mx, my = mx - shift * uy, my + shift * ux
+            c.width = W
+    c.cx, c.cy = mx / p.x_m, my / p.y_m
+    c.feat["wake"] = _wake_evidence(c, ctx)
+
+
+def _wake_evidence(c: _Cand, ctx: _Ctx) -> float:
+    """Share of the water beyond either end of the hull (a box one hull long and two beams
+    wide) that is disturbed (brighter or rougher than water): the turbulent wake of a ship
+    under way. Best effort: the larger of the two ends."""
+    p = ctx.p
+    h, w = ctx.d.shape
+    ux, uy = math.cos(c.theta), math.sin(c.theta)
+    mx, my = c.cx * p.x_m, c.cy * p.y_m
+    reach = max(c.length, 10 * p.px)
+    half_w = max(c.width, 2 * p.px)
+    best = 0.0
+    for sgn in (1, -1):
+        t = np.arange(0.5 * c.length + p.px, 0.5 * c.length + reach, p.px)
+        q = np.arange(-half_w, half_w + 1e-9, p.px)
+        tt, qq = np.meshgrid(t, q, indexing="ij")
+        gx = mx + sgn * tt * ux - qq * uy
+        gy = my + sgn * tt * uy + qq * ux
+        r = np.round(gy / p.y_m).astype(int)
+        col = np.round(gx / p.x_m).astype(int)
+        ok = (r >= 0) & (r < h) & (col >= 0) & (col < w)
+        if ok.sum() < 4:
+            continue
+        r, col = r[ok], col[ok]
+        seen = ctx.water[r, col] | ~ctx.land[r, col] | (ctx.zb[r, col] > ctx.p.k_obj)
+        disturbed = (ctx.zb[r, col] > 0.5 * p.k_obj) | (ctx.rough[r, col] > ROUGH_K)
+        if seen.sum() >= 4:
+            best = max(best, float((disturbed & seen).sum() / seen.sum()))
+    return best
 
 
 def _suppress(cands: List[_Cand], shape) -> List[_Cand]:
@@ -737,6 +1085,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
             ov_px_area = scale.x_m * scale.y_m * (src.width / ov.shape[2]) * (src.height / ov.shape[1])
             not_water = _not_water_components(ov, ov_valid, ov_water, SEPARATE_WATER_M2 / ov_px_area)
 
+            pier_polys = [g for g, _ in (piers or []) if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
             wins = list(iter_windows(W, H, size, halo))
             found = []  # (cand, read window)
             for i, (core, read) in enumerate(wins):
@@ -759,8 +1108,14 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
                                             src_crs=src.crs or "EPSG:3857", dst_crs=src.crs or "EPSG:3857",
                                             resampling=Resampling.nearest)
                     water0 &= nw == 0
-                cands, _ = _block_candidates(x, valid, water0 & valid, params)
+                structure = None
+                if pier_polys:
+                    structure = features.rasterize([(g, 1) for g in pier_polys], out_shape=shape, transform=rt,
+                                                   fill=0, dtype="uint8").astype(bool)
+                cands, info = _block_candidates(x, valid, water0 & valid, params, structure)
                 cands = _suppress(cands, shape)
+                for c in cands:
+                    _refine(c, info["ctx"])
                 r0 = core.row_off - read.row_off
                 c0 = core.col_off - read.col_off
                 m = 2
@@ -778,13 +1133,17 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
                 shutil.rmtree(tmpdir, ignore_errors=True)
 
         ships = [_to_ship(c, read, wtf, params) for c, read in found]
+        if scale.georeferenced:
+            for sh in ships:
+                _measure_on_ground(sh, src.crs)
         global _LAST
         _LAST = ships
         ships = _dedupe(ships)
         if aoi_union is not None:
             ships = [s for s in ships if aoi_union.contains(s.polygon.centroid)]
         if piers:
-            _attribute_piers(ships, piers, src.crs, max(30.0, 3 * px_m) if scale.georeferenced else 3.0)
+            _attribute_piers(ships, piers, src.crs if scale.georeferenced else None,
+                             max(PIER_SEARCH_M, 3 * px_m), max(DOCK_M, 1.5 * px_m))
         method = (f"local-water CFAR contrast + directional line-opening residues ({N_DIRECTIONS} directions), "
                   f"working pixel {pxw:.2f} {'m' if scale.georeferenced else 'px'}")
     if progress:
@@ -793,7 +1152,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
 
 
 def _to_ship(c: _Cand, read: Window, wtf, p: _Params) -> Ship:
-    """Oriented rectangle from the moments, in CRS coordinates."""
+    """Oriented rectangle of the measured length and beam, in CRS coordinates."""
     cx = c.cx + read.col_off
     cy = c.cy + read.row_off
     ux, uy = math.cos(c.theta), math.sin(c.theta)  # metric axis direction
@@ -804,29 +1163,113 @@ def _to_ship(c: _Cand, read: Window, wtf, p: _Params) -> Ship:
         my = a * L * uy + b * Wd * ux
         pts.append(wtf * (cx + 0.5 + mx / p.x_m, cy + 0.5 + my / p.y_m))
     poly = Polygon(pts)
-    heading = (90.0 + math.degrees(c.theta)) % 180.0
+    # bow-stern axis, clockwise from grid north (rows grow southwards)
+    heading = (90.0 + math.degrees(math.atan2(uy, ux))) % 180.0
     area = float(c.mask.sum()) * p.x_m * p.y_m
-    state = "anchored" if c.feat.get("contact") == "anchored" else "docked"
+    contact = c.feat.get("contact", "")
+    state = "anchored" if contact == "anchored" and c.feat.get("rafted", 0.0) < 0.3 else "docked"
+    if state == "anchored" and c.feat.get("wake", 0.0) >= WAKE_MIN:
+        state = "underway"
     ship = Ship(polygon=poly, length_m=float(L), width_m=float(Wd), heading_deg=heading, area_m2=area,
                 score=float(min(1.0, max(0.0, c.score))), state=state)
     ship._feat = c.feat  # for evaluation scripts
     return ship
 
 
+def _ground_frame(crs, x0: float, y0: float):
+    """A function mapping CRS coordinates to local east/north metres around (x0, y0), on the
+    ellipsoid (local radii of curvature; exact to well under 0.1 % over a port)."""
+    if crs is None:
+        return lambda xs, ys: (np.asarray(xs, float) - x0, np.asarray(ys, float) - y0)
+    from rasterio.warp import transform as warp_transform
+
+    lon0, lat0 = warp_transform(crs, "EPSG:4326", [x0], [y0])
+    lon0, lat0 = lon0[0], lat0[0]
+    m, n = local_radii(lat0)
+    kx = math.radians(1.0) * n * math.cos(math.radians(lat0))
+    ky = math.radians(1.0) * m
+
+    def f(xs, ys):
+        lons, lats = warp_transform(crs, "EPSG:4326", list(map(float, xs)), list(map(float, ys)))
+        return (np.asarray(lons) - lon0) * kx, (np.asarray(lats) - lat0) * ky
+
+    return f
+
+
+def _measure_on_ground(ship: Ship, crs) -> None:
+    """Length, beam, area and heading of the ship's rectangle in ground metres."""
+    xs, ys = ship.polygon.exterior.coords.xy
+    c = ship.polygon.centroid
+    f = _ground_frame(crs, c.x, c.y)
+    ex, ny = f(xs[:4], ys[:4])
+    a = math.hypot(ex[1] - ex[0], ny[1] - ny[0])
+    b = math.hypot(ex[2] - ex[1], ny[2] - ny[1])
+    # corners 0-1 run across the hull, 1-2 along it (see _to_ship)
+    if a <= b:
+        ship.width_m, ship.length_m = a, b
+        ship.heading_deg = math.degrees(math.atan2(ex[2] - ex[1], ny[2] - ny[1])) % 180.0
+    else:  # the measured beam came out longer than the length: the long side is the axis
+        ship.width_m, ship.length_m = b, a
+        ship.heading_deg = math.degrees(math.atan2(ex[1] - ex[0], ny[1] - ny[0])) % 180.0
+
+
 def _dedupe(ships: List[Ship]) -> List[Ship]:
-    out: List[Ship] = []
-    for s in sorted(ships, key=lambda s: -s.score):
-        dup = False
-        for o in out:
-            if o.polygon.intersects(s.polygon):
-                inter = o.polygon.intersection(s.polygon).area
-                if inter > 0.3 * min(o.polygon.area, s.polygon.area):
-                    dup = True
-                    break
-        if not dup:
-            out.append(s)
-    return out
+    """Suppress duplicates (the same ship seen from two overlapping windows), best score first."""
+    from shapely.strtree import STRtree
+
+    order = sorted(ships, key=lambda s: -s.score)
+    kept: List[Ship] = []
+    if not order:
+        return kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = STRtree([s.polygon for s in order])
+    index = {id(s.polygon): i for i, s in enumerate(order)}
+    dropped = set()
+    for i, s in enumerate(order):
+        if i in dropped:
+            continue
+        kept.append(s)
+        for g in tree.query(s.polygon):
+            j = index[id(g)] if hasattr(g, "geom_type") else int(g)
+            if j <= i or j in dropped:
+                continue
+            o = order[j].polygon
+            inter = o.intersection(s.polygon).area
+            if inter > 0.3 * min(o.area, s.polygon.area):
+                dropped.add(j)
+    return kept
 
 
-def _attribute_piers(ships, piers, crs, max_dist):
-    pass
+def _attribute_piers(ships: List[Ship], piers, crs, max_dist: float, dock_dist: float) -> None:
+    """Nearest pier within ``max_dist`` ground metres; a ship within ``dock_dist`` of a pier
+    is docked whatever its contact with the land mask said."""
+    geoms = [(g, name) for g, name in piers if g is not None and not g.is_empty]
+    if not geoms:
+        return
+    from shapely.ops import transform as shp_transform
+
+    for s in ships:
+        c = s.polygon.centroid
+        f = _ground_frame(crs, c.x, c.y)
+
+        def to_m(g):
+            return shp_transform(lambda xs, ys, zs=None: f(xs, ys), g)
+
+        hull = to_m(s.polygon)
+        best = None
+        # cheap prefilter in CRS units: a generous multiple of the search radius
+        crs_per_m = max(s.polygon.length / max(hull.length, 1e-9), 1e-12)
+        reach = s.polygon.buffer(3 * max_dist * crs_per_m + 1e-9)
+        for g, name in geoms:
+            if not g.intersects(reach):
+                continue
+            dist = hull.distance(to_m(g))
+            if dist <= max_dist and (best is None or dist < best[0]):
+                best = (dist, name)
+        if best is not None:
+            s.pier, s.pier_distance_m = best[1], float(best[0])
+            if best[0] <= dock_dist and s.state != "docked":
+                s.state = "docked"
+
+

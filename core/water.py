@@ -17,13 +17,19 @@ Method
   chromaticity coordinates (Woebbecke et al. 1995), added as a third,
   one-sided term (only green above the scene's median counts):
   ``-(L + k*T + k_g*max(ExG - median, 0))``.
-* A one-class colour model of the water itself: from the most water-like
-  half of the pixels above the threshold (in the sample windows), the mean
-  and covariance of (r and b chromaticity, log texture) are
+* A one-class colour model of the water itself: from open water (pixels
+  scored as water and more than ~40 m from anything that is not, in the
+  sample windows; coal, asphalt and shadows are too narrow to have such an
+  interior), the mean
+  and covariance of (r and b chromaticity, saturation, log texture) are
   estimated, and a pixel is water only if its Mahalanobis distance to that
   model is small (chi-square test). Brightness enters one-sided: only
   brighter than the water counts against it, since shadows on water are
-  darker but still water. This rejects dark smooth land of another
+  darker but still water. The test is made per object, not per pixel: a
+  water piece is kept when its pixels match the model on average, or when
+  most of it is as smooth and dark as the water and as coloured (a green
+  pond, a turbid plume: water of another colour, not neutral grey like coal
+  or asphalt). This rejects dark smooth land of another
   colour (asphalt, yard surfaces) that brightness and texture alone let in,
   and adapts to each image's water colour (clear, turbid, any sensor).
 * The threshold is chosen automatically with Otsu's method (Otsu 1979) on the
@@ -32,7 +38,7 @@ Method
   (>0.5) or less (<0.5) water.
 * Object-level clean-up, per window with a halo: water pieces smaller than
   ``min_water_m2`` are dropped (dark roofs, shadows), so are pieces with no
-  core wider than ~24 m (opening by reconstruction, Vincent 1993: roads and
+  core wider than ~18 m (opening by reconstruction, Vincent 1993: roads and
   dark strips on land), and land pieces wholly
   enclosed by water and smaller than ``fill_holes_m2`` become water (anchored
   ships, glint, buoys): the mask is meant to contain the vessels that lie on
@@ -72,7 +78,10 @@ from .raster import (
 
 TEXTURE_WEIGHT = 0.6
 GREEN_WEIGHT = 0.6
-CORE_HALF_WIDTH_M = 12.0
+CORE_HALF_WIDTH_M = 9.0
+OBJECT_COLOUR_MAX = 0.6  # mean of (d^2 / d2max, capped at 4) over a water piece
+DEEP_WATER_M = 40.0  # open water: farther than this from any shore
+HOLE_LENGTH_M = 700.0  # a long ship and its wake, to be seen whole inside a halo
 
 
 @dataclass
@@ -136,6 +145,8 @@ class _Scorer:
         total = pos.sum(axis=0) + 1e-6
         exg = ((2 * pos[1] - pos[0] - pos[2]) / total).astype(np.float32)
         self.last_chroma = ((pos[0] / total).astype(np.float32), (pos[2] / total).astype(np.float32))
+        mx = pos.max(axis=0)
+        self.last_sat = ((mx - pos.min(axis=0)) / (mx + 1e-6)).astype(np.float32)
         lum = np.log1p(total / 3.0).astype(np.float32)
         size = 2 * self.radius + 1
         m1 = ndimage.uniform_filter(lum, size, mode="reflect")
@@ -149,15 +160,24 @@ class _Scorer:
         if self.use_nir:
             return a
         sc = self.combine(a, b, c)
+        self.last_evidence = None
         if self.colour_model is not None:
-            mu, inv, d2max, (ml, sl) = self.colour_model
-            f = np.stack([self.last_chroma[0], self.last_chroma[1], b], axis=-1) - mu
+            mu, inv, d2max, (ml, sl), (mt, st), sat_w = self.colour_model
+            f = np.stack([self.last_chroma[0], self.last_chroma[1], self.last_sat, b], axis=-1) - mu
             d2 = np.einsum("...i,ij,...j->...", f, inv, f)
             d2 = d2 + np.square(np.maximum(a - ml, 0.0) / sl)
-            sc = np.where(d2 <= d2max, sc, np.minimum(sc, -1e6))
+            # per-pixel evidence for the object-level test: colour distance,
+            # and "plain water of another colour": as smooth and as dark as the
+            # water (texture and brightness within a band above the water's) and
+            # coloured like water rather than neutral grey like coal and asphalt
+            # (saturation at least 0.6 of the water's own, so hazy images work)
+            plain = (b <= mt + 1.0 * st) & (a <= ml + 1.0 * sl) & (self.last_sat >= 0.6 * sat_w)
+            self.last_evidence = (np.minimum(d2 / d2max, 4.0), plain)
         return sc
 
     colour_model = None
+    last_evidence = None
+    last_sat = None
 
     def combine(self, lum, tex, exg):
         (ml, sl), (mt, st), (mg, sg) = self.center
@@ -166,24 +186,51 @@ class _Scorer:
         return -((lum - ml) / sl + TEXTURE_WEIGHT * (tex - mt) / st + GREEN_WEIGHT * green)
 
 
-def _water_colour_model(score, thr, feats, sensitivity, lum):
-    """(mean, inverse covariance, max squared distance) of the most water-like
-    half of the pixels scored as water, or None when there are too few."""
-    above = score > thr
-    if above.sum() < 200:
+def _deep_water_samples(src, scorer, wins, thr, depth_px, cancel):
+    """Features (r, b chromaticity, saturation, log texture, log brightness) of
+    the pixels deep inside water pieces (farther than ``depth_px`` from any
+    non-water pixel) in the sample windows: open water, whose colour is the
+    image's water colour. Dark land that scores like water (coal, asphalt,
+    shadow) comes in pieces too narrow to have such an interior."""
+    rows = []
+    for win in wins:
+        check_cancel(cancel)
+        data, valid = read_valid(src, win, scorer.bands)
+        if not valid.any():
+            continue
+        lum, tex, exg = scorer.raw(data)
+        cand = (scorer.combine(lum, tex, exg) > thr) & valid
+        # per-pixel answers are speckled (waves, glint): a 9x9 majority first
+        cand = (ndimage.uniform_filter(cand.astype(np.float32), 9, mode="nearest") > 0.5) & valid
+        if not cand.any():
+            continue
+        deep = ndimage.distance_transform_edt(cand) > depth_px
+        if not deep.any():
+            continue
+        rows.append(np.stack([scorer.last_chroma[0][deep], scorer.last_chroma[1][deep], scorer.last_sat[deep],
+                              tex[deep], lum[deep]], axis=1)[::3])
+    if not rows:
         return None
-    core = score >= np.median(score[above])
-    f = feats[core & above].astype(np.float64)
+    feats = np.concatenate(rows)
+    return feats if len(feats) >= 200 else None
+
+
+def _water_colour_model(deep: np.ndarray, sensitivity: float):
+    """Gaussian model of open water: (mean, inverse covariance, max squared
+    distance, brightness (mean, sd), texture (mean, sd), median saturation)."""
+    f = deep[:, :4].astype(np.float64)
     mu = f.mean(axis=0)
-    cov = np.cov(f, rowvar=False) + np.eye(f.shape[1]) * 1e-6
-    # widen a little: the core half is tighter than all water
-    cov *= 1.5
+    # widen a little: open water is more uniform than water near the shore
+    cov = (np.cov(f, rowvar=False) + np.eye(f.shape[1]) * 1e-6) * 1.5
     inv = np.linalg.inv(cov)
-    water_lum = lum[core & above]
-    lum_stats = (float(water_lum.mean()), float(water_lum.std() * 1.5 + 1e-6))
-    # chi-square with 4 degrees of freedom: 0.999 -> 18.5; sensitivity widens or narrows it
-    d2max = 18.5 * (0.5 + sensitivity) ** 2
-    return mu.astype(np.float32), inv.astype(np.float32), float(d2max), lum_stats
+    lum = deep[:, 4]
+    lum_stats = (float(lum.mean()), float(lum.std() * 1.5 + 1e-6))
+    tex_stats = (float(f[:, 3].mean()), float(f[:, 3].std() + 1e-6))
+    # chi-square with 5 degrees of freedom (4 features + one-sided brightness):
+    # 0.999 -> 20.5; sensitivity widens or narrows it
+    d2max = 20.5 * (0.5 + sensitivity) ** 2
+    sat_w = float(np.median(f[:, 2]))
+    return mu.astype(np.float32), inv.astype(np.float32), float(d2max), lum_stats, tex_stats, sat_w
 
 
 def _sample_windows(width: int, height: int, size: int, max_windows: int):
@@ -245,12 +292,13 @@ def water_mask(
         texture_radius = 2 if px_m >= 5 else 3
         core_px = max(1.0, CORE_HALF_WIDTH_M / px_m)
         # halo: enough to see a hole of the largest filled size whole
-        halo = int(min(1024, max(16, math.sqrt(max(hole_px, 1)) * 2.5)))
+        halo = int(min(1024, max(16, math.sqrt(max(hole_px, 1)) * 2.5, HOLE_LENGTH_M / px_m)))
         size = max(block, 2 * halo)
         scorer = _Scorer(roles, nir_ok, texture_radius)
 
         # Pass 1: statistics over full-resolution sample windows.
-        samples_l, samples_t, samples_g, samples_r, samples_b, any_valid = [], [], [], [], [], False
+        samples_l, samples_t, samples_g = [], [], []
+        any_valid = False
         sample_wins = _sample_windows(src.width, src.height, 512, 48)
         for i, win in enumerate(sample_wins):
             check_cancel(cancel)
@@ -265,8 +313,6 @@ def water_mask(
                 keep = ndimage.binary_erosion(valid, iterations=texture_radius, border_value=1)
                 samples_t.append(b[keep][::4])
                 samples_g.append(c[keep][::4])
-                samples_r.append(scorer.last_chroma[0][keep][::4])
-                samples_b.append(scorer.last_chroma[1][keep][::4])
             samples_l.append(a[keep][::4])
             if progress:
                 progress(0.15 * (i + 1) / len(sample_wins))
@@ -287,11 +333,11 @@ def water_mask(
             method = f"visible brightness and texture (bands {roles.red}, {roles.green}, {roles.blue})"
         thr, sep = otsu_threshold(score_samples)
         if not nir_ok:
-            scorer.colour_model = _water_colour_model(
-                score_samples, thr, np.stack([np.concatenate(samples_r), np.concatenate(samples_b), tex], 1),
-                sensitivity, lum)
+            deep = _deep_water_samples(src, scorer, sample_wins, thr, max(5.0, DEEP_WATER_M / px_m), cancel)
+            if deep is not None:
+                scorer.colour_model = _water_colour_model(deep, sensitivity)
             if scorer.colour_model is None:
-                notes.append("Too little confident water to learn its colour; brightness and texture alone used.")
+                notes.append("Too little open water to learn its colour; brightness and texture alone used.")
         if nir_ok:
             # NDWI has a physical meaning: keep the threshold in a sane band
             thr = float(np.clip(thr, -0.3, 0.4))
@@ -326,6 +372,8 @@ def water_mask(
                 water = (ndimage.uniform_filter(water.astype(np.float32), 3, mode="nearest") > 0.5) & valid
                 water = _drop_small(water, min_px, read, src)
                 water = _keep_wide(water, core_px)
+                if scorer.last_evidence is not None:
+                    water = _water_like_objects(water, *scorer.last_evidence)
                 water = _fill_enclosed(water, valid, hole_px, read, src)
                 wt = window_transform(read, src.transform)
                 fw = _rasterize(force_water, wt, water.shape)
@@ -397,6 +445,23 @@ def _drop_small(water: np.ndarray, min_px: int, read, src) -> np.ndarray:
     small[0] = False
     small[_edge_touching(labels, read, src)] = False
     return water & ~small[labels]
+
+
+def _water_like_objects(water: np.ndarray, colour_d: np.ndarray, plain: np.ndarray) -> np.ndarray:
+    """Object-level test with the learned water model: a water piece is kept
+    when its pixels on average match the water's colour (mean normalised
+    distance <= OBJECT_COLOUR_MAX), or when most of it is as smooth and dark as the water
+    (another water body of its own colour: a green pond, a turbid plume).
+    Dark textured land (coal, woods) fails both."""
+    labels, n = ndimage.label(water, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return water
+    idx = np.arange(1, n + 1)
+    mean_d = ndimage.mean(colour_d, labels, idx)
+    plain_frac = ndimage.mean(plain.astype(np.float32), labels, idx)
+    keep = np.zeros(n + 1, bool)
+    keep[1:] = (np.asarray(mean_d) <= OBJECT_COLOUR_MAX) | (np.asarray(plain_frac) >= 0.6)
+    return keep[labels]
 
 
 def _keep_wide(water: np.ndarray, core_px: float) -> np.ndarray:
