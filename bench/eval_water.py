@@ -112,14 +112,11 @@ def synthetic(out: str, seeds=(7,)):
                     tif, tif.replace(".tif", "_ql.png"), mask=mask, outlines=[(read_geojson(wpath), (255, 255, 0))]
                 )
     if rows:
+        vis = [r for r in rows if not r[1]]
+        ndwi = [r for r in rows if r[1]]
         print(
-            "min IoU water (visible, NDWI): %.4f, %.4f; min IoU water surface: %.4f, %.4f"
-            % (
-                min(r[3] for r in rows if not r[1]),
-                min(r[3] for r in rows if r[1]),
-                min(r[4] for r in rows if not r[1]),
-                min(r[4] for r in rows if r[1]),
-            )
+            f"min IoU water (visible, NDWI): {min(r[3] for r in vis):.4f}, {min(r[3] for r in ndwi):.4f}; "
+            f"min IoU water surface: {min(r[4] for r in vis):.4f}, {min(r[4] for r in ndwi):.4f}"
         )
     return rows
 

@@ -12,13 +12,13 @@ from qgis.core import (
     QgsGeometry,
     QgsProcessing,
     QgsProcessingException,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterBand,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingOutputNumber,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QDate, QVariant
@@ -39,7 +39,7 @@ def features_in_crs(source, field, dest_crs, context, feedback, what):
         xf = QgsCoordinateTransform(source.sourceCrs(), dest_crs, context.transformContext())
         feedback.pushInfo(f"{what}: reprojected from {source.sourceCrs().authid()} to {dest_crs.authid()}.")
     out = []
-    for i, f in enumerate(source.getFeatures()):
+    for f in source.getFeatures():
         g = QgsGeometry(f.geometry())
         if g.isEmpty():
             continue

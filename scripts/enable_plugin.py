@@ -15,7 +15,7 @@ def enable(ini_path: str, name: str = "quayside") -> None:
         cp.add_section("PythonPlugins")
     cp.set("PythonPlugins", name, "true")
     with open(ini_path, "w") as fh:
-        cp.write(fh)
+        cp.write(fh, space_around_delimiters=False)
 
 
 if __name__ == "__main__":

@@ -45,8 +45,14 @@ def water_raster(path, tmp):
 
 
 def ships(path):
-    from qgis.core import (QgsCategorizedSymbolRenderer, QgsPalLayerSettings, QgsRendererCategory,
-                           QgsTextBufferSettings, QgsTextFormat, QgsVectorLayerSimpleLabeling)
+    from qgis.core import (
+        QgsCategorizedSymbolRenderer,
+        QgsPalLayerSettings,
+        QgsRendererCategory,
+        QgsTextBufferSettings,
+        QgsTextFormat,
+        QgsVectorLayerSimpleLabeling,
+    )
     from qgis.PyQt.QtGui import QFont
 
     layer = QgsVectorLayer("Polygon?crs=EPSG:32651&field=length_m:double&field=state:string", "ships", "memory")
