@@ -87,9 +87,10 @@ def main(argv=None) -> int:
         manifest["layers"].append({"uri": f"{gpkg}|layername=water_{tag}", "name": f"water ({tag})",
                                    "style": "water.qml", "visible": tag == "before"})
         n, area = _count_area(gpkg, f"water_{tag}")
+        truth = _truth_area(pair.get("truth", {}).get(f"water_{tag}"))
         manifest["summary"].append(
-            f"water mask ({tag}): {n} water polygon(s), {area / 1e6:.3f} km² of water "
-            f"[{res['_seconds']:.0f} s]")
+            f"water mask ({tag}): {n} water polygon(s), {area / 1e6:.3f} km² of water"
+            + (f" (truth {truth / 1e6:.3f} km²)" if truth else "") + f" [{res['_seconds']:.0f} s]")
 
     # ground truth for comparison (not styled as results)
     for name, path in sorted(pair.get("truth", {}).items()):
@@ -116,6 +117,17 @@ def main(argv=None) -> int:
     print(f"\nOpen the project in QGIS: qgis {os.path.relpath(os.path.join(out, 'quayside_demo.qgz'))}")
     print(f"(demo finished in {time.time() - t0:.0f} s)")
     return 0
+
+
+def _truth_area(path):
+    """Area (m²) of a ground-truth GeoJSON layer in a projected CRS, or None."""
+    if not path or not os.path.exists(path):
+        return None
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    with open(path) as fh:
+        return unary_union([shape(f["geometry"]) for f in json.load(fh)["features"]]).area
 
 
 def _count_area(gpkg: str, table: str):
