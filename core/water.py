@@ -181,8 +181,12 @@ class _Scorer:
 
     def combine(self, lum, tex, exg):
         (ml, sl), (mt, st), (mg, sg) = self.center
-        # one-sided: only greenness above the scene's median counts against water
-        green = np.maximum(exg - mg, 0.0) / sg
+        # one-sided: only greenness above the scene's median counts against
+        # water, and only where the surface is rough like a canopy (full weight
+        # from the scene's mean texture up, none one s.d. below it): a green
+        # pond is smooth, a forest is not
+        rough = np.clip((tex - mt) / st + 1.0, 0.0, 1.0)
+        green = np.maximum(exg - mg, 0.0) / sg * rough
         return -((lum - ml) / sl + TEXTURE_WEIGHT * (tex - mt) / st + GREEN_WEIGHT * green)
 
 
@@ -470,8 +474,11 @@ def _keep_wide(water: np.ndarray, core_px: float) -> np.ndarray:
     sea, docks and ponds do), whole, narrow parts included."""
     if not water.any():
         return water
-    dist = ndimage.distance_transform_edt(water)
-    seeds = dist > core_px
+    # cores are looked for on a smoothed mask: waves and glint speckle the
+    # per-pixel answer inside real water bodies
+    smooth = ndimage.uniform_filter(water.astype(np.float32), 9, mode="nearest") > 0.5
+    dist = ndimage.distance_transform_edt(smooth)
+    seeds = (dist > core_px) & water
     if not seeds.any():
         return np.zeros_like(water)
     return ndimage.binary_propagation(seeds, structure=np.ones((3, 3), bool), mask=water)

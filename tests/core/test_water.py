@@ -35,14 +35,14 @@ def iou(mask_path, geoms):
     return np.logical_and(pred, truth).sum() / np.logical_or(pred, truth).sum()
 
 
-# Regression guards at the levels measured now (bench/eval_water.py tracks the
-# issue's bar of 0.95; with visible bands only it is not yet met at 0.5 m).
-@pytest.mark.parametrize("gsd,size,guard", [(0.5, 1024, 0.90), (3.0, 768, 0.93), (10.0, 512, 0.95)])
-def test_visible_bands_iou(synth_scene, tmp_path, gsd, size, guard):
+# The bar, IoU >= 0.95, on the visible water surface of small scenes;
+# bench/eval_water.py measures larger scenes and several seeds, hulls included.
+@pytest.mark.parametrize("gsd,size", [(0.5, 1024), (3.0, 768), (10.0, 512)])
+def test_visible_bands_iou(synth_scene, tmp_path, gsd, size):
     tif, truth = synth_scene(gsd, size)
     res = water_mask(tif, str(tmp_path / "w.tif"))
     assert res.method.startswith("visible")
-    assert iou(str(tmp_path / "w.tif"), truth_water(truth)) >= guard
+    assert iou(str(tmp_path / "w.tif"), truth_water(truth)) >= 0.95
 
 
 @pytest.mark.parametrize("gsd,size", [(0.5, 1024), (10.0, 512)])
