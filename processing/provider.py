@@ -5,6 +5,7 @@ from __future__ import annotations
 from qgis.core import QgsProcessingProvider
 
 from ..icons import icon
+from .alg_detectships import DetectShipsAlgorithm
 from .alg_watermask import WaterMaskAlgorithm
 
 
@@ -24,5 +25,5 @@ class QuaysideProvider(QgsProcessingProvider):
         return icon("quayside.svg")
 
     def loadAlgorithms(self):  # noqa: N802
-        for alg in (WaterMaskAlgorithm(),):
+        for alg in (WaterMaskAlgorithm(), DetectShipsAlgorithm()):
             self.addAlgorithm(alg)

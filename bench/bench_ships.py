@@ -1,0 +1,77 @@
+"""Ship detection on a large raster: time as a multiple of a plain windowed
+read of the same raster, and peak memory, measured side by side in one run.
+
+usage: .venv/bin/python bench/bench_ships.py [--size 10000] [--gsd 1.0] [--keep]
+
+Each measurement runs in its own child process, so its peak RSS
+(ru_maxrss of that child) is its own. The scene is a synthetic port
+(3-band uint8) made with quayside.core.synth, cached under bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _paths import REPO, import_quayside  # noqa: E402
+
+CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {plugins!r})
+mode, path = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+if mode == "read":
+    import rasterio
+    total = 0
+    with rasterio.open(path) as src:
+        for _, win in src.block_windows(1):
+            total += int(src.read(window=win).sum() & 0xFF)
+    extra = {{"checksum": total}}
+else:
+    from quayside.core.ships import detect_ships
+    res = detect_ships(path)
+    extra = {{"ships": len(res.ships)}}
+dt = time.perf_counter() - t0
+print(json.dumps(dict(seconds=dt, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra)))
+"""
+
+
+def child(mode: str, path: str, plugins: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD.format(plugins=plugins), mode, path], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=10000)
+    ap.add_argument("--gsd", type=float, default=1.0)
+    a = ap.parse_args()
+    import_quayside()
+    from quayside.core import synth
+
+    out = os.path.join(HERE, "out")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, f"port_{a.size}_{a.gsd}.tif")
+    if not os.path.exists(path):
+        t0 = time.perf_counter()
+        spec = synth.SceneSpec(width=a.size, height=a.size, gsd=a.gsd, seed=1, nir=False, dtype="uint8")
+        synth.render_to_tiff(synth.build_scene(spec), path, epoch="before", conditions=synth.Conditions())
+        print(f"scene {a.size} x {a.size} at {a.gsd} m written in {time.perf_counter() - t0:.0f} s: {path}")
+    plugins = os.path.join(REPO, ".qgis", "profiles", "default", "python", "plugins")
+    read = child("read", path, plugins)
+    det = child("detect", path, plugins)
+    print(f"plain windowed read : {read['seconds']:8.1f} s   peak {read['peak_mb']:7.0f} MB")
+    print(f"detect_ships        : {det['seconds']:8.1f} s   peak {det['peak_mb']:7.0f} MB   ships {det['ships']}")
+    print(f"ratio detect/read   : {det['seconds'] / read['seconds']:8.1f} x")
+    print(f"peak memory bar (<= 1536 MB): {'met' if det['peak_mb'] <= 1536 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
