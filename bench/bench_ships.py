@@ -31,7 +31,7 @@ if mode == "read":
     total = 0
     with rasterio.open(path) as src:
         for _, win in src.block_windows(1):
-            total += int(src.read(window=win).sum() & 0xFF)
+            total += int(src.read(window=win).sum()) % 256
     extra = {{"checksum": total}}
 else:
     from quayside.core.ships import detect_ships
@@ -44,7 +44,9 @@ print(json.dumps(dict(seconds=dt, peak_mb=resource.getrusage(resource.RUSAGE_SEL
 
 def child(mode: str, path: str, plugins: str) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD.format(plugins=plugins), mode, path], capture_output=True,
-                         text=True, check=True)
+                         text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

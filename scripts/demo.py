@@ -92,6 +92,18 @@ def main(argv=None) -> int:
             f"water mask ({tag}): {n} water polygon(s), {area / 1e6:.3f} km² of water"
             + (f" (truth {truth / 1e6:.3f} km²)" if truth else "") + f" [{res['_seconds']:.0f} s]")
 
+    # 2. ships at both dates, attributed to the piers an analyst would have drawn
+    for tag, img in (("before", before), ("after", after)):
+        piers = pair.get("truth", {}).get(f"piers_{tag}")
+        params = {"INPUT": img, "OUTPUT": gpkg_uri(gpkg, f"ships_{tag}")}
+        if piers:
+            params.update(PIERS=piers, PIER_NAME_FIELD="name")
+        res = run_alg("quayside:detectships", params, log)
+        manifest["layers"].insert(0, {"uri": f"{gpkg}|layername=ships_{tag}", "name": f"ships ({tag})",
+                                      "style": "ships.qml", "visible": tag == "before"})
+        manifest["summary"].append(_ships_summary(gpkg, f"ships_{tag}", tag, pair.get("truth", {}).get(
+            f"ships_{tag}"), res))
+
     # ground truth for comparison (not styled as results)
     for name, path in sorted(pair.get("truth", {}).items()):
         if path.endswith(".geojson") and name.startswith(("ships", "changes", "piers")):
@@ -117,6 +129,25 @@ def main(argv=None) -> int:
     print(f"\nOpen the project in QGIS: qgis {os.path.relpath(os.path.join(out, 'quayside_demo.qgz'))}")
     print(f"(demo finished in {time.time() - t0:.0f} s)")
     return 0
+
+
+def _ships_summary(gpkg, table, tag, truth_path, res):
+    from osgeo import ogr
+
+    ds = ogr.Open(gpkg)
+    lyr = ds.GetLayerByName(table)
+    rows = [(f.GetField("length_m"), f.GetField("state"), f.GetField("pier")) for f in lyr]
+    n_true = None
+    if truth_path and os.path.exists(truth_path):
+        with open(truth_path) as fh:
+            n_true = len(json.load(fh)["features"])
+    docked = [r for r in rows if r[1] == "docked"]
+    longest = max(rows, key=lambda r: r[0] or 0) if rows else None
+    text = f"ships ({tag}): {len(rows)} found" + (f" (truth {n_true})" if n_true is not None else "")
+    text += f", {len(docked)} docked"
+    if longest:
+        text += f"; longest {longest[0]:.0f} m" + (f" at {longest[2]}" if longest[2] else "")
+    return text + f" [{res['_seconds']:.0f} s]"
 
 
 def _truth_area(path):
