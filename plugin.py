@@ -34,8 +34,10 @@ class QuaysidePlugin:
         from .processing.provider import QuaysideProvider
 
         if self.provider is None:
-            self.provider = QuaysideProvider()
-            QgsApplication.processingRegistry().addProvider(self.provider)
+            provider = QuaysideProvider()
+            # the registry refuses (and deletes) a second provider with the same id
+            if QgsApplication.processingRegistry().addProvider(provider):
+                self.provider = provider
 
     # -- Desktop ---------------------------------------------------------
     def initGui(self):  # noqa: N802 (QGIS's name)

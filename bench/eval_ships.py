@@ -219,7 +219,7 @@ def synthetic(out, gsds, use_piers_too=True):
             docked = [(i, j) for i, j in big if truth[i][1]["state"] == "docked"]
             pier_ok = sum(1 for i, j in docked if preds[j][1].pier == truth[i][1]["pier"])
             rafts = {}
-            for i, (tg, tp) in enumerate(truth):
+            for i, (_, tp) in enumerate(truth):
                 if tp.get("rafted") and not tp["difficult"]:
                     rafts.setdefault(tp["raft_id"], []).append(i)
             matched_t = {i for i, _ in pairs}

@@ -1,69 +1,92 @@
 """Ship detection in optical images: find, outline, measure and attribute vessels.
 
-Method (classical image analysis, numpy/scipy only)
----------------------------------------------------
-1. **Water reference.** A 0/1 water mask (given, rasterised from polygons, or
-   computed with :func:`quayside.core.water.water_mask`). It only needs to be
-   right at large scale: its job is to say where the sea is, so that the local
-   water background can be estimated and runs can be said to "end in water".
+Classical image analysis (numpy, scipy, rasterio, shapely); no learning, nothing
+downloaded. Every step works on one block of the raster at a time.
 
-2. **Contrast to local water (CFAR).** The water background of each band is
-   the median of water pixels in cells a few ship-widths across, interpolated
-   between cells; the noise is the robust (MAD) spread of water around it.
-   Every pixel gets a colour distance to water in noise units
-   ``d = sqrt(mean_b ((x_b - mu_b) / sigma_b)^2)``; pixels with ``d`` above a
-   constant-false-alarm threshold (set by ``sensitivity``) are *not water*.
-   This is the cell-averaging CFAR idea of radar ship detection (Crisp 2004,
-   DSTO-RR-0272) applied to optical colour, with medians instead of means so
-   the ships inside the cells do not bias the background.
+Method
+------
+1. **Water reference.** A 0/1 mask (given as a raster in the image's CRS, as
+   polygons, or computed with :func:`quayside.core.water.water_mask` on a copy
+   decimated to at most 4096 pixels a side). It only has to be right at large
+   scale; it is refined per block (step 2). Pieces of it that are not joined to
+   the sea and are small, or much greener than the sea (dark forest), are not
+   used (:func:`_not_water_components`).
 
-3. **Ships among the "not water" pixels: directional runs.** Docked ships
-   join the quay in any mask, so a component analysis alone cannot find them.
-   A ship is an object shorter than ``max_length`` that water bounds on both
-   ends *along some direction*: for a ship lying along a quay that direction
-   is its own axis (the quay continues beyond the bow and stern, the ship does
-   not); for a ship moored bow-on it is across the hull; for an anchored ship
-   any direction works. For K directions the land mask is scanned along
-   digital lines (:mod:`quayside.core.ships_runs`); the pixels whose run
-   between two water pixels is at most ``max_length`` form, per direction,
-   the residue of a morphological *line opening* of the land mask
-   (Soille 2003). Each connected piece of a residue is a ship hypothesis; a
-   real ship is made of runs of nearly equal length (a rectangle), whereas
-   the corner of a quay gives tapering runs (a triangle), a pier gives runs
-   of the pier's width over a length beyond ``max_length``, and a quay gives
-   runs that do not end in water at all.
+2. **Contrast to the local water (CFAR) and the refined water mask**
+   (:func:`_water_model`). The background of every pixel is the colour of the
+   water nearest to it (normalised convolution, Knutsson & Westin 1993, filled
+   outwards over land), the noise is the local mean absolute deviation of water
+   around it; ``z_b = (x_b - mu_b) / sigma_b`` per band gives a brightness
+   contrast ``zb`` (mean of ``z_b``), a colour distance ``d`` (RMS of ``z_b``) and
+   a hue contrast ``dc = sqrt(d^2 - zb^2)``. A pixel is an *object* (not water)
+   when it is brighter than water, or of another hue, by more than a
+   constant-false-alarm threshold ``k`` (7 sigma at sensitivity 0, 4.5 at 0.5,
+   2 at 1), or much darker (slicks and shadows are dark only). This is the
+   cell-averaging CFAR of radar ship detection (e.g. Crisp 2004, DSTO-RR-0272)
+   applied to optical colour. Water then grows from the reference into what
+   looks like water within 30 m of it (gaps between moored boats, mixed pixels
+   at a quay face), and farther (up to 300 m) by a flood fill with a local
+   tolerance into smooth pixels (green inner basins the reference missed).
 
-4. **Shape and contrast tests.** Each hypothesis is measured from its
-   second moments (PCA axis, rectangle-equivalent length and width): length
-   in [min_length, max_length], beam plausible for the length, filling of the
-   oriented rectangle (rectangularity), uniformity of the runs, share of its
-   outline on water, contrast to water. Hypotheses found in several
-   directions are merged by non-maximum suppression (best score first).
+3. **Hypotheses** (:func:`_block_candidates`), from three complementary views of
+   the objects next to water:
 
-5. **Rafted / touching ships** are split where the run length jumps (two
-   ships side by side along a quay rarely have the same length) and where the
-   width profile along the axis says two hulls are present.
+   * *Directional runs* (:mod:`quayside.core.ships_runs`). A ship is a body
+     shorter than ``max_length`` that water bounds at both ends along some
+     direction: its own axis when it lies along a quay (the quay continues
+     beyond bow and stern, the ship does not), any direction when it is
+     anchored. For 24 directions the land mask is scanned along digital lines;
+     land pixels whose run between two water pixels is at most ``max_length``
+     form the residue of a morphological line opening (Soille 2003). Pieces of
+     the residues are hypotheses. Known piers, when given, count as the end of a
+     run on one side only, so a ship moored at a pier is a body of its own.
+   * *Hull colour*: land pixels that differ from the nearest *solid* land (land
+     that is not a protrusion in any direction: the quay apron, whose concrete is
+     also that of the piers built out of it).
+   * *Brightness levels* (the component tree of ``zb``, cf. MSER, Matas et al.
+     2002): bright hulls separated from their neighbours, a pontoon or a wake by
+     a darker line (packed marinas).
 
-6. **Measurement.** Length and beam are measured at half contrast from
-   profiles of the contrast image along and across the fitted axis (a ship of
-   length L blurred by the sensor's point-spread function still crosses half
-   its plateau contrast at its ends: binary masks would be biased by the
-   threshold and the mixed pixels), in ground metres on the ellipsoid from
-   the pixel size at the ship (:func:`quayside.core.geo.ground_scale`), so
-   UTM, Web Mercator and geographic rasters give the same metres.
+   Wide pieces are also cut into parallel strips where the colour averaged along
+   the axis steps (two hulls rafted side by side), or into a main body and the
+   bumps standing out of one side (a tug rafted against part of a hull).
 
-7. **Windows.** The raster is processed in blocks with a halo of 1.5 x the
-   maximum ship length (a ship whose centroid is in a block is then wholly
-   inside the halo, and a run that reaches the halo edge is longer than any
-   ship); each block keeps the ships whose centroid lies in its core, and a
-   final suppression removes any duplicate at the seams. Very fine images are
-   analysed on a coarser working grid (the minimum ship length spans about 10
-   working pixels) and measured back on the native grid.
+4. **Tests** (:func:`_describe`, :func:`_score`). Second moments give the axis
+   and a rectangle-equivalent length and beam: length in [min, max], beam at most
+   60 m and plausible for the length (length/beam <= 10: crane booms and conveyor
+   bridges are slimmer), a compact outline (filling >= 0.55), an integrated
+   contrast ``sum(zb) / sqrt(n)`` above ``4 k`` (a CFAR test on the object), no
+   foam-like roughness. The contact with land decides the kind: water all
+   round (anchored), land along one long side only (alongside a quay or pier),
+   or, for brightness-level pieces, one end in open water among neighbours
+   (moored side by side). Pieces joined to land at one end only are shaped like
+   jetties, groynes, pier heads and crane booms, and are rejected (on the real
+   and synthetic ports such hypotheses were mostly structures). Free pieces in a
+   narrow wedge behind a brighter ship are its wake (:func:`_drop_wakes`).
+   Overlapping hypotheses are resolved by greedy non-maximum suppression on
+   pixel masks (:func:`_suppress`).
 
-States: *docked* if the hull touches land or lies within a few metres of a
-pier; *underway* if a wake (a bright, turbulent trail in line with the hull)
-is seen; else *anchored*. Pier: the nearest pier geometry within
-``max(30 m, 3 px)``.
+5. **Measurement** (:func:`_refine`). Length and beam at half the plateau
+   contrast, from profiles of ``d`` along and across the axis, scanned from the
+   outside in: a body blurred by the point-spread function still crosses half
+   its plateau at its true ends, where a thresholded mask is biased by up to a
+   pixel or two. The oriented rectangle is then measured on the ellipsoid
+   (local radii of curvature at the ship), so UTM, Web Mercator and geographic
+   rasters give the same metres. Heading: the bow-stern axis, 0-180 degrees
+   clockwise from grid north.
+
+6. **Windows.** The working grid (the image, or a block average when the
+   minimum length spans more than 10 pixels) is read in blocks with a halo of
+   0.6 x the maximum length + 16 pixels: a ship whose centroid is in a block's
+   core lies wholly in the halo and its runs end inside it. Each block keeps the
+   ships whose centroid is in its core; a final suppression removes any duplicate
+   along the seams.
+
+States: *docked* if the hull touches land, a pier or a docked partner (rafted),
+or lies within ``max(10 m, 1.5 px)`` of a given pier; *underway* if a free ship
+has a disturbed (bright or rough) trail beyond one end; else *anchored*. Pier:
+the nearest given pier geometry within ``max(30 m, 3 px)``, distance in ground
+metres.
 """
 
 from __future__ import annotations
@@ -73,7 +96,7 @@ import os
 import tempfile
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import rasterio
@@ -87,7 +110,7 @@ from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
 
 from .errors import InputError
-from .geo import dataset_ground_scale, ground_scale, local_radii
+from .geo import GroundScale, dataset_ground_scale, local_radii
 from .raster import (
     CancelCheck,
     Progress,
@@ -97,7 +120,7 @@ from .raster import (
     overview,
     robust_stretch,
 )
-from .ships_runs import LAND, OUTSIDE, WATER, directional_runs
+from .ships_runs import LAND, OUTSIDE, STRUCTURE, WATER, directional_runs
 
 
 @dataclass
@@ -128,30 +151,35 @@ class ShipResult:
 # --------------------------------------------------------------------------------------------
 # parameters
 
-_LAST: list = []
-_DEBUG: dict = {}
-N_DIRECTIONS = 24
+# geometry of ships
+N_DIRECTIONS = 24  # directions of the runs (7.5 deg apart)
 MAX_BEAM_M = 60.0  # the widest ships afloat (ULCS, VLCC, Valemax) have a beam of about 60-65 m
-DARK_FACTOR = 2.5
-MIN_WIDTH_PX = 1.5
-QUAY_SCALE_PX = 1.0
-HULL_K = 1.0
-SPLIT_K = 3.0
-USE_SPLIT = True
-INTEG_K = 4.0
-SPECKLE_MAX = 2.0
-DISTINCT_K = 0.0  # colour step across a land contact, in units of the hull's own colour spread  # colour step (noise units, averaged along the axis) that separates parallel bodies
-PIER_SEARCH_M = 30.0  # a ship is attributed to the nearest pier within max(30 m, 3 px)
-DOCK_M = 10.0  # within a few metres of a pier: docked
-WAKE_MIN = 0.3
-N_LEVELS = 10
+MAX_ELONG = 10.0  # hulls are at most ~10 times as long as wide; crane booms are slimmer
+MIN_WIDTH_PX = 1.5  # a hull is at least this wide in (blurred) pixels
+# contrast
+DARK_FACTOR = 2.5  # darker-only departures need 2.5 x the CFAR threshold
+INTEG_K = 4.0  # integrated contrast sum(zb)/sqrt(n) of a body must exceed INTEG_K * k
+SPECKLE_MAX = 2.0  # median local roughness over median contrast above this: foam, surf, texture
+HULL_K = 1.0  # hull colour: distance to the nearest solid land, in units of the quay texture, > HULL_K * k
+QUAY_SCALE_PX = 1.0  # smoothing (pixels) of the solid-land colour before nearest-neighbour filling
+SPLIT_K = 3.0  # colour step (noise units, averaged along the axis) that separates parallel hulls
+N_LEVELS = 10  # brightness levels k, 1.4 k, 1.4^2 k, ...
 LEVEL_STEP = 1.4
-BOW_ON_MAX_M = 150.0  # large ships berth alongside; only small craft and ferries moor bow- or stern-on
+# contact with land
 CONTACT_M = 12.0  # depth of the bands beyond the ends and sides where land contact is measured
-BG_SCALE_M = 40.0
-WATER_ROUNDS = 3
-GROW_MAX_M = 300.0
-ROUGH_K = 2.0
+ALLOW_BOW_ON = False  # bodies joined to land at one end only (see _score)
+BOW_ON_MAX_M = 150.0
+PIER_SEARCH_M = 30.0  # a ship is attributed to the nearest pier within max(30 m, 3 px)
+DOCK_M = 10.0  # within max(10 m, 1.5 px) of a pier: docked
+# wakes
+WAKE_MIN = 0.3  # share of disturbed water beyond an end that makes a free ship 'underway'
+WAKE_REACH = 3.0  # wake pieces are searched up to this many hull lengths behind a ship
+# water model
+BG_SCALE_M = 40.0  # scale of the water background (normalised convolution)
+NEAR_GROW_M = 30.0  # water grows freely this far from the reference
+GROW_MAX_M = 300.0  # and by a local-tolerance flood fill this far
+ROUGH_K = 2.0  # a pixel rougher than this (noise units, 3 x 3) is not flooded
+WATER_MAX_PX = 4096  # the computed water reference has at most this many pixels on its longest side
 SEPARATE_WATER_M2 = 100000.0  # a water body not joined to the sea must be this large to be searched
 
 
@@ -230,7 +258,7 @@ def _upsample(grid: np.ndarray, q: int, shape) -> np.ndarray:
     return (top * (1 - fr) + bot * fr).astype(np.float32)
 
 
-def _water_model(x: np.ndarray, valid: np.ndarray, water0: np.ndarray, p: "_Params"):
+def _water_model(x: np.ndarray, valid: np.ndarray, water0: np.ndarray, p: _Params):
     """Local water background, contrast and a refined water mask.
 
     The background of every pixel is the colour of the water nearest to it
@@ -256,7 +284,13 @@ def _water_model(x: np.ndarray, valid: np.ndarray, water0: np.ndarray, p: "_Para
     d, zb, sig, glob = _background(x, valid, ndimage.binary_erosion(water, iterations=1), p)
     obj = _objects(d, zb, valid, p)
     water &= ~obj
-    near = ndimage.distance_transform_edt(~water, sampling=(p.y_m, p.x_m)) <= GROW_MAX_M
+    dist = ndimage.distance_transform_edt(~water, sampling=(p.y_m, p.x_m))
+    # close to the reference water, whatever looks like water is water (the gaps between
+    # moored boats, mixed pixels at a quay face, a hull's shadow)
+    close = valid & ~obj & (dist <= max(NEAR_GROW_M, 3 * p.px))
+    water = ndimage.binary_propagation(water, mask=water | close)
+    # farther away, flood only into smooth pixels, step by step (basins the reference missed)
+    near = dist <= GROW_MAX_M
     cand = valid & near & ~obj & ~water & (_roughness(zb) <= ROUGH_K)
     max_iter = int(GROW_MAX_M / p.px) + 1
     grown = _flood(x / glob[:, None, None], water, cand, p.k_obj, max_iter)
@@ -307,37 +341,37 @@ def _flood(xn: np.ndarray, water: np.ndarray, cand: np.ndarray, tau: float, max_
     cost is proportional to the area grown, not to the block times the
     iterations."""
     h, w = water.shape
-    W = np.zeros((h + 2, w + 2), bool)
-    W[1:-1, 1:-1] = water
-    C = np.zeros((h + 2, w + 2), bool)
-    C[1:-1, 1:-1] = cand
+    wat = np.zeros((h + 2, w + 2), bool)
+    wat[1:-1, 1:-1] = water
+    can = np.zeros((h + 2, w + 2), bool)
+    can[1:-1, 1:-1] = cand
     nb = xn.shape[0]
-    X = np.zeros((nb, h + 2, w + 2), np.float32)
-    X[:, 1:-1, 1:-1] = xn
-    Wf, Cf = W.ravel(), C.ravel()
-    Xf = X.reshape(nb, -1)
+    col = np.zeros((nb, h + 2, w + 2), np.float32)
+    col[:, 1:-1, 1:-1] = xn
+    wat_f, can_f = wat.ravel(), can.ravel()
+    col_f = col.reshape(nb, -1)
     ww = w + 2
     offs = np.array([-ww - 1, -ww, -ww + 1, -1, 1, ww - 1, ww, ww + 1])
-    front = np.flatnonzero(ndimage.binary_dilation(W) & C & ~W)
+    front = np.flatnonzero(ndimage.binary_dilation(wat) & can & ~wat)
     for _ in range(max_iter):
         if front.size == 0:
             break
         nbr = front[:, None] + offs[None, :]
-        wn = Wf[nbr]
+        wn = wat_f[nbr]
         cnt = wn.sum(1)
         has = cnt > 0
         front, nbr, wn, cnt = front[has], nbr[has], wn[has], cnt[has]
         diff2 = np.zeros(front.size, np.float32)
         for b in range(nb):
-            mean = (Xf[b][nbr] * wn).sum(1) / cnt
-            diff2 += (Xf[b][front] - mean) ** 2
+            mean = (col_f[b][nbr] * wn).sum(1) / cnt
+            diff2 += (col_f[b][front] - mean) ** 2
         new = front[diff2 / nb <= tau * tau]
         if new.size == 0:
             break
-        Wf[new] = True
+        wat_f[new] = True
         nxt = np.unique((new[:, None] + offs[None, :]).ravel())
-        front = nxt[Cf[nxt] & ~Wf[nxt]]
-    return W[1:-1, 1:-1].copy()
+        front = nxt[can_f[nxt] & ~wat_f[nxt]]
+    return wat[1:-1, 1:-1].copy()
 
 
 def _roughness(zb: np.ndarray) -> np.ndarray:
@@ -372,12 +406,12 @@ def _label_stats(lab: np.ndarray, n: int, p: _Params, run: np.ndarray, d: np.nda
     ids = lab[rows, cols]
     cnt = np.bincount(ids, minlength=n + 1).astype(np.float64)
     safe = np.maximum(cnt, 1)
-    X = cols * p.x_m
-    Y = rows * p.y_m
-    mx = np.bincount(ids, X, n + 1) / safe
-    my = np.bincount(ids, Y, n + 1) / safe
-    dx = X - mx[ids]
-    dy = Y - my[ids]
+    xm = cols * p.x_m
+    ym = rows * p.y_m
+    mx = np.bincount(ids, xm, n + 1) / safe
+    my = np.bincount(ids, ym, n + 1) / safe
+    dx = xm - mx[ids]
+    dy = ym - my[ids]
     sxx = np.bincount(ids, dx * dx, n + 1) / safe + p.x_m ** 2 / 12
     syy = np.bincount(ids, dy * dy, n + 1) / safe + p.y_m ** 2 / 12
     sxy = np.bincount(ids, dx * dy, n + 1) / safe
@@ -480,7 +514,7 @@ def _block_candidates(x, valid, water0, p: _Params, structure: Optional[np.ndarr
     code = np.full(land.shape, OUTSIDE, np.uint8)
     code[water] = WATER
     if structure is not None:
-        code[structure & valid] = WATER
+        code[structure & valid] = STRUCTURE
     code[land] = LAND
     cands: List[_Cand] = []
     ctx = _Ctx(p, x, zb, d, land, water, sig, structure)
@@ -502,8 +536,8 @@ def _block_candidates(x, valid, water0, p: _Params, structure: Optional[np.ndarr
     if solid.sum() >= 50:
         ws = ndimage.binary_erosion(solid, iterations=1).astype(np.float32)
         if ws.sum() >= 50:
-            muL = np.stack([_nc_fill(x[b], ws, QUAY_SCALE_PX) for b in range(x.shape[0])])
-            zl = (x - muL) / sig
+            mu_land = np.stack([_nc_fill(x[b], ws, QUAY_SCALE_PX) for b in range(x.shape[0])])
+            zl = (x - mu_land) / sig
             # in units of the texture of the quay edge (solid land within a beam of the water)
             edge_land = (ws > 0) & (ndimage.distance_transform_edt(~water, sampling=(p.y_m, p.x_m))
                                     <= max(MAX_BEAM_M, 4 * p.px))
@@ -514,7 +548,6 @@ def _block_candidates(x, valid, water0, p: _Params, structure: Optional[np.ndarr
                 zl[b] /= max(1.0, 1.4826 * float(np.median(np.abs(r - np.median(r)))))
             dl = np.sqrt(np.mean(zl * zl, axis=0))
             hull = land & near & (dl > HULL_K * p.k_obj) & ~solid
-            _DEBUG["dl"], _DEBUG["hull"], _DEBUG["solid"] = dl, hull, solid
             hull = ndimage.binary_opening(hull, structure=np.ones((2, 2), bool))
             lab, n = ndimage.label(hull)
             cands += _from_labels(lab, n, -100, None, None, ctx)
@@ -557,10 +590,10 @@ class _Ctx:
 
 def _moments(rows: np.ndarray, cols: np.ndarray, p: _Params):
     """Centroid (m), axis angle and rectangle-equivalent length and width (m) of a pixel set."""
-    X = cols * p.x_m
-    Y = rows * p.y_m
-    mx, my = X.mean(), Y.mean()
-    dx, dy = X - mx, Y - my
+    xm = cols * p.x_m
+    ym = rows * p.y_m
+    mx, my = xm.mean(), ym.mean()
+    dx, dy = xm - mx, ym - my
     sxx = (dx * dx).mean() + p.x_m ** 2 / 12
     syy = (dy * dy).mean() + p.y_m ** 2 / 12
     sxy = (dx * dy).mean()
@@ -570,10 +603,13 @@ def _moments(rows: np.ndarray, cols: np.ndarray, p: _Params):
     return mx, my, theta, math.sqrt(12 * (tr / 2 + disc)), math.sqrt(12 * max(tr / 2 - disc, 0.0))
 
 
-def _plausible(L, W, fill, p: _Params):
+def _plausible(length, beam, fill, p: _Params):
+    """Length in range, beam plausible for the length (a hull is at most about ten times as
+    long as it is wide: the booms of cranes and conveyors are slimmer), a compact outline."""
     tol = 1.5 * p.px
-    return ((L >= p.min_len - tol) & (L <= p.max_len + tol) & (W <= np.minimum(0.6 * L, MAX_BEAM_M) + 2 * tol)
-            & (W >= MIN_WIDTH_PX * p.px) & (fill >= 0.55))
+    return ((length >= p.min_len - tol) & (length <= p.max_len + tol)
+            & (beam <= np.minimum(0.6 * length, MAX_BEAM_M) + 2 * tol) & (beam >= MIN_WIDTH_PX * p.px)
+            & (beam + p.px >= length / MAX_ELONG) & (fill >= 0.55))
 
 
 def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
@@ -586,10 +622,10 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
         return []
     p = ctx.p
     st = _label_stats(lab, n, p, run, ctx.d, ctx.water)
-    L, Wd = st["length"], st["width"]
-    fill = st["cnt"] * p.x_m * p.y_m / np.maximum(L * Wd, 1e-9)
+    ln, wd = st["length"], st["width"]
+    fill = st["cnt"] * p.x_m * p.y_m / np.maximum(ln * wd, 1e-9)
     ring_ok = st["water_ring"] >= (0.3 if run is not None else 0.15)
-    keep = _plausible(L, Wd, fill, p) & ring_ok & (st["cnt"] >= 2)
+    keep = _plausible(ln, wd, fill, p) & ring_ok & (st["cnt"] >= 2)
     keep[0] = False
     idx = np.flatnonzero(keep)
     out = []
@@ -601,8 +637,8 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
         m = lab[sl] == j
         runs = run[sl] if run is not None else None
         whole = _describe(m, sl[0].start, sl[1].start, k, phi, runs, ctx)
-        if (whole is not None and run is not None and USE_SPLIT and Wd[j] >= 2.5 * p.px
-                and whole.feat.get("contact") in ("alongside", "anchored")):
+        if (whole is not None and run is not None and wd[j] >= 2.5 * p.px
+                and whole.feat.get("contact") == "alongside"):
             # a ship-like piece wide enough to be two hulls side by side (a rafted pair)
             parts = []
             for sm in _split_parallel(m, sl[0].start, sl[1].start, float(st["theta"][j]), ctx):
@@ -613,9 +649,61 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
             if len(parts) >= 2:
                 out += parts
                 continue
+        if whole is not None and whole.feat.get("contact") in ("alongside", "anchored"):
+            # a small craft rafted against part of a hull's side (a tug, a bunker barge)
+            parts = []
+            for body, bump in _split_bumps(m, sl[0].start, sl[1].start, float(st["theta"][j]), ctx):
+                c = _describe(bump, sl[0].start, sl[1].start, k, phi, runs, ctx, split=True, neutral=body)
+                if c is not None and c.feat["W"] >= 2 * p.px:
+                    parts.append(c)
+                    main = body
+            if parts:
+                c = _describe(main, sl[0].start, sl[1].start, k, phi, runs, ctx, split=True,
+                              neutral=m & ~main)
+                if c is not None:
+                    out += parts + [c]
+                    continue
         if whole is not None:
             out.append(whole)
     return out
+
+
+def _split_bumps(m: np.ndarray, r0: int, c0: int, theta: float, ctx: _Ctx):
+    """The main body of a piece (between the median lines of its two sides along its
+    axis) and the bumps that stand out of one side over part of its length: a short
+    craft rafted against a long hull. Yields (body mask, bump mask) pairs."""
+    p = ctx.p
+    rows, cols = np.nonzero(m)
+    if rows.size < 12:
+        return
+    ux, uy = math.cos(theta), math.sin(theta)
+    gx = (cols + c0) * p.x_m
+    gy = (rows + r0) * p.y_m
+    u = gx * ux + gy * uy
+    v = -gx * uy + gy * ux
+    ub = np.floor((u - u.min()) / p.px).astype(int)
+    nb = int(ub.max()) + 1
+    if nb < 6:
+        return
+    vmin = np.full(nb, np.inf)
+    vmax = np.full(nb, -np.inf)
+    np.minimum.at(vmin, ub, v)
+    np.maximum.at(vmax, ub, v)
+    ok = np.isfinite(vmin)
+    lo, hi = float(np.median(vmin[ok])), float(np.median(vmax[ok]))
+    body = (v >= lo - 0.75 * p.px) & (v <= hi + 0.75 * p.px)
+    bm = np.zeros_like(m)
+    bm[rows[body], cols[body]] = True
+    for side in (v > hi + 0.75 * p.px, v < lo - 0.75 * p.px):
+        if side.sum() < 4:
+            continue
+        sm = np.zeros_like(m)
+        sm[rows[side], cols[side]] = True
+        lab, n = ndimage.label(sm)
+        for jj in range(1, n + 1):
+            part = lab == jj
+            if part.sum() >= 4:
+                yield bm, part
 
 
 def _split_parallel(m: np.ndarray, r0: int, c0: int, theta: float, ctx: _Ctx) -> List[np.ndarray]:
@@ -679,10 +767,10 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     rows, cols = np.nonzero(m)
     if rows.size < 2:
         return None
-    mx, my, theta, L, W = _moments(rows + r_off, cols + c_off, p)
+    mx, my, theta, length, beam = _moments(rows + r_off, cols + c_off, p)
     n = float(rows.size)
-    fill = n * p.x_m * p.y_m / max(L * W, 1e-9)
-    if not _plausible(np.array(L), np.array(W), np.array(fill), p):
+    fill = n * p.x_m * p.y_m / max(length * beam, 1e-9)
+    if not _plausible(np.array(length), np.array(beam), np.array(fill), p):
         return None
     h, w = ctx.land.shape
     delta = max(1.5 * p.px, CONTACT_M)
@@ -710,25 +798,14 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     u = gx * ux + gy * uy
     v = -gx * uy + gy * ux
     lb = land_b & ~mb
-    hl, hw = L / 2, W / 2
+    hl, hw = length / 2, beam / 2
     bands = {
         "end_a": (u > hl) & (u <= hl + delta) & (np.abs(v) <= hw),
         "end_b": (u < -hl) & (u >= -hl - delta) & (np.abs(v) <= hw),
         "side_a": (v > hw) & (v <= hw + delta) & (np.abs(u) <= 0.8 * hl),
         "side_b": (v < -hw) & (v >= -hw - delta) & (np.abs(u) <= 0.8 * hl),
     }
-    din = min(delta, max(p.px, 0.25 * min(L, 4 * W)))
-    inner = {
-        "end_a": (u <= hl) & (u > hl - din),
-        "end_b": (u >= -hl) & (u < -hl + din),
-        "side_a": (v <= hw) & (v > hw - min(din, 0.5 * W)),
-        "side_b": (v >= -hw) & (v < -hw + min(din, 0.5 * W)),
-    }
-    xsb = ctx.xs[:, r0:r1, c0:c1]
-    xin = xsb[:, mb]
-    spread = float(np.sqrt(np.mean(xin.var(axis=1)))) + 1.0
     sides = {}
-    distinct = math.inf
     pier_side = 0.0
     rafted = 0.0
     for name, band in bands.items():
@@ -736,16 +813,8 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
         sides[name] = float(lb[band].mean()) if band.any() else 1.0
         if name.startswith("side") and band.any():
             rafted = max(rafted, float(neut[band].mean()))
-        if ctx.structure is not None and name.startswith("side") and band.any():
-            pier_side = max(pier_side, float(ctx.structure[big][band].mean()))
-        if sides[name] >= 0.5:
-            # is the boundary on this side real (colour changes across it) or a cut through
-            # one larger region (a pier cut from its root, a piece of quay or breakwater)?
-            out_px = band & lb
-            in_px = inner[name] & mb
-            if out_px.any() and in_px.any():
-                diff = float(np.sqrt(np.mean((xsb[:, out_px].mean(axis=1) - xsb[:, in_px].mean(axis=1)) ** 2)))
-                distinct = min(distinct, diff / spread)
+            if ctx.structure is not None:
+                pier_side = max(pier_side, float(ctx.structure[big][band].mean()))
     zin = ctx.zb[big][mb]
     rough = ctx.rough[big][mb]
     speckle = float(np.median(rough) / max(abs(float(np.median(zin))), 1.0))
@@ -757,9 +826,10 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     axis_px = math.atan2(uy / p.y_m, ux / p.x_m)
     rel = abs(math.remainder(phi - axis_px, math.pi)) if phi is not None else 0.0
     feat = dict(
-        L=L, W=W, n=n, fill=fill, elong=L / max(W, 1e-6), run_cv=run_cv, along=rel < math.pi / 4,
+        L=length, W=beam, n=n, fill=fill, elong=length / max(beam, 1e-6), run_cv=run_cv,
+        along=rel < math.pi / 4,
         zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
-        integ=float(np.maximum(zin, 0).sum() / math.sqrt(n)), water_ring=water_ring, distinct=distinct,
+        integ=float(np.maximum(zin, 0).sum() / math.sqrt(n)), water_ring=water_ring,
         speckle=speckle, pier_side=pier_side, rafted=rafted,
         source=("split" if split else "runs") if k >= 0 else ("hull" if k == -100 else "level"), **sides,
     )
@@ -767,7 +837,7 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     if score <= 0:
         return None
     sl = (slice(r0, r1), slice(c0, c1))
-    return _Cand(sl, mb, score, my / p.y_m, mx / p.x_m, theta, L, W, water_ring, k, feat)
+    return _Cand(sl, mb, score, my / p.y_m, mx / p.x_m, theta, length, beam, water_ring, k, feat)
 
 
 def _contact_class(f: dict) -> str:
@@ -795,8 +865,6 @@ def _score(f: dict, p: _Params) -> float:
     f["contact"] = cls
     if not cls:
         return 0.0
-    if f.get("distinct", math.inf) < DISTINCT_K:
-        return 0.0
     # matched-filter contrast of the whole body (sum of z over sqrt(n)): a CFAR test on the
     # object rather than on single pixels
     if f["integ"] < INTEG_K * p.k_obj:
@@ -804,7 +872,16 @@ def _score(f: dict, p: _Params) -> float:
     # foam (wakes), surf and rough textures: the local roughness is larger than the contrast
     if f.get("speckle", 0.0) > SPECKLE_MAX:
         return 0.0
-    if cls == "bow-on" and f["L"] > BOW_ON_MAX_M:
+    if cls == "bow-on" and not ALLOW_BOW_ON:
+        # a body joined to land at one end only is shaped like a jetty, a groyne, the end of
+        # a pier or a crane boom: on real and synthetic ports such hypotheses were mostly
+        # structures. Craft moored bow- or stern-on among others are found by the
+        # brightness levels ('moored') instead.
+        return 0.0
+    if cls == "bow-on" and (f["L"] > BOW_ON_MAX_M or f.get("source") == "level"):
+        return 0.0
+    if f.get("source") == "split" and cls == "anchored" and (f.get("rafted", 0.0) < 0.5 or f["W"] < 2.5 * p.px):
+        # the outer strip of a split must lie against its partner, and be a hull in itself
         return 0.0
     if cls == "anchored" and f["zb_top"] < 2 * p.k_obj:
         return 0.0
@@ -818,8 +895,8 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
 
     The colour distance to water ``d`` is sampled (bilinear) along the hull axis over
     the central part of the beam, and across it over the central part of the length.
-    A body of length L blurred by the sensor's point-spread function still crosses half
-    its plateau contrast at its true ends, whatever the blur, whereas a thresholded mask
+    A body blurred by the sensor's point-spread function still crosses half its plateau
+    contrast at its true ends, whatever the blur, whereas a thresholded mask
     is too long or too short by up to a pixel or two depending on the contrast. Where
     the profile leaves the hypothesis into land (a quay, a pier, the next hull) there is
     no water to fall to, and the end of the mask is taken."""
@@ -827,16 +904,15 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
     h, w = ctx.d.shape
     ux, uy = math.cos(c.theta), math.sin(c.theta)
     mx, my = c.cx * p.x_m, c.cy * p.y_m
-    # allowed samples: the hypothesis itself and water
-    allowed = np.zeros((h, w), np.float32)
+    # allowed samples: the hypothesis itself and water, in a window around it
     r0, c0 = c.sl[0].start, c.sl[1].start
-    sub = allowed[c.sl]
+    pad = 12
+    rr0, rr1 = max(0, r0 - pad), min(h, c.sl[0].stop + pad)
+    cc0, cc1 = max(0, c0 - pad), min(w, c.sl[1].stop + pad)
+    allowed = ctx.water[rr0:rr1, cc0:cc1].astype(np.float32)
+    sub = allowed[r0 - rr0:c.sl[0].stop - rr0, c0 - cc0:c.sl[1].stop - cc0]
     sub[c.mask] = 1.0
-    pad = 4
-    R0, R1 = max(0, r0 - pad * 3), min(h, c.sl[0].stop + pad * 3)
-    C0, C1 = max(0, c0 - pad * 3), min(w, c.sl[1].stop + pad * 3)
-    allowed[R0:R1, C0:C1] = np.maximum(allowed[R0:R1, C0:C1], ctx.water[R0:R1, C0:C1])
-    dd = np.minimum(ctx.d, 1e4).astype(np.float32)
+    weighted = np.minimum(ctx.d[rr0:rr1, cc0:cc1], 1e4).astype(np.float32) * allowed
 
     def profile(length, width, along):
         """Mean of d along one axis (``along`` = True: along the hull) at 0.25 px steps."""
@@ -850,8 +926,8 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
             gx, gy = mx + tt * ux - qq * uy, my + tt * uy + qq * ux
         else:
             gx, gy = mx - tt * uy + qq * ux, my + tt * ux + qq * uy
-        coords = np.array([gy / p.y_m, gx / p.x_m])
-        val = ndimage.map_coordinates(dd * allowed, coords, order=1, mode="constant")
+        coords = np.array([gy / p.y_m - rr0, gx / p.x_m - cc0])
+        val = ndimage.map_coordinates(weighted, coords, order=1, mode="constant")
         wgt = ndimage.map_coordinates(allowed, coords, order=1, mode="constant")
         inside = ndimage.map_coordinates(allowed, coords, order=0, mode="constant")
         prof = np.where(wgt > 0.2, val / np.maximum(wgt, 1e-9), -np.inf).max(axis=1)
@@ -902,22 +978,48 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
     e = extent(t, pa, 0.5 * c.length, mu_.min() - 0.5 * p.px - margin, mu_.max() + 0.5 * p.px + margin)
     if e is not None:
         hi, lo = e
-        L = hi - lo
-        if L >= 0.5 * c.length and L <= 1.5 * c.length + 2 * p.px:
+        new_len = hi - lo
+        if new_len >= 0.5 * c.length and new_len <= 1.5 * c.length + 2 * p.px:
             shift = 0.5 * (hi + lo)
             mx, my = mx + shift * ux, my + shift * uy
-            c.length = L
+            c.length = new_len
     t, pw, _ = profile(c.width, c.length, False)
     e = extent(t, pw, 0.5 * c.width, mv_.min() - 0.5 * p.px - margin, mv_.max() + 0.5 * p.px + margin)
     if e is not None:
         hi, lo = e
-        W = hi - lo
-        if W >= 0.5 * c.width and W <= 2.0 * c.width + 2 * p.px:
+        new_beam = hi - lo
+        if new_beam >= 0.5 * c.width and new_beam <= 2.0 * c.width + 2 * p.px:
             shift = 0.5 * (hi + lo)
             mx, my = mx - shift * uy, my + shift * ux
-            c.width = W
+            c.width = new_beam
     c.cx, c.cy = mx / p.x_m, my / p.y_m
     c.feat["wake"] = _wake_evidence(c, ctx)
+
+
+def _beyond_ends(ctx: _Ctx, mx: float, my: float, theta: float, length: float, half_w: float, reach: float):
+    """Share of disturbed pixels (brighter than water or rough) among the water-or-object
+    pixels of the two boxes beyond the ends of a body (centre (mx, my) in metres, axis
+    ``theta``, ``reach`` long, ``half_w`` wide on each side of the axis); None for a box
+    that holds too few such pixels."""
+    p = ctx.p
+    h, w = ctx.d.shape
+    ux, uy = math.cos(theta), math.sin(theta)
+    out = []
+    for sgn in (1, -1):
+        t = np.arange(0.5 * length + p.px, 0.5 * length + reach + 1e-9, p.px)
+        q = np.arange(-half_w, half_w + 1e-9, p.px)
+        if t.size == 0 or q.size == 0:
+            out.append(None)
+            continue
+        tt, qq = np.meshgrid(t, q, indexing="ij")
+        r = np.round((my + sgn * tt * uy + qq * ux) / p.y_m).astype(int)
+        col = np.round((mx + sgn * tt * ux - qq * uy) / p.x_m).astype(int)
+        ok = (r >= 0) & (r < h) & (col >= 0) & (col < w)
+        r, col = r[ok], col[ok]
+        seen = ctx.water[r, col] | ~ctx.land[r, col] | (ctx.zb[r, col] > p.k_obj)
+        disturbed = (ctx.zb[r, col] > 0.5 * p.k_obj) | (ctx.rough[r, col] > ROUGH_K)
+        out.append(float((disturbed & seen).sum() / seen.sum()) if seen.sum() >= 4 else None)
+    return out
 
 
 def _wake_evidence(c: _Cand, ctx: _Ctx) -> float:
@@ -925,41 +1027,57 @@ def _wake_evidence(c: _Cand, ctx: _Ctx) -> float:
     wide) that is disturbed (brighter or rougher than water): the turbulent wake of a ship
     under way. Best effort: the larger of the two ends."""
     p = ctx.p
-    h, w = ctx.d.shape
-    ux, uy = math.cos(c.theta), math.sin(c.theta)
-    mx, my = c.cx * p.x_m, c.cy * p.y_m
-    reach = max(c.length, 10 * p.px)
-    half_w = max(c.width, 2 * p.px)
-    best = 0.0
-    for sgn in (1, -1):
-        t = np.arange(0.5 * c.length + p.px, 0.5 * c.length + reach, p.px)
-        q = np.arange(-half_w, half_w + 1e-9, p.px)
-        tt, qq = np.meshgrid(t, q, indexing="ij")
-        gx = mx + sgn * tt * ux - qq * uy
-        gy = my + sgn * tt * uy + qq * ux
-        r = np.round(gy / p.y_m).astype(int)
-        col = np.round(gx / p.x_m).astype(int)
-        ok = (r >= 0) & (r < h) & (col >= 0) & (col < w)
-        if ok.sum() < 4:
+    ends = _beyond_ends(ctx, c.cx * p.x_m, c.cy * p.y_m, c.theta, c.length, max(c.width, 2 * p.px),
+                        max(c.length, 10 * p.px))
+    vals = [e for e in ends if e is not None]
+    return max(vals) if vals else 0.0
+
+
+def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
+    """Remove free-floating hypotheses that lie in the wake of a brighter ship.
+
+    The turbulent wake of a ship under way is a bright, foamy trail behind its stern that
+    widens slowly (the Kelvin wedge half-angle is 19.5 deg; the turbulent wake much less):
+    pieces of it that pass as hulls lie behind a ship, within a narrow wedge around the
+    extension of its axis, and are dimmer than the ship. Docked and moored hypotheses are
+    never dropped, nor hypotheses brighter than the ship they trail."""
+    free = ("anchored", "moored")
+    order = sorted(cands, key=lambda c: -c.feat.get("zb_top", 0.0))
+    dropped = set()
+    for i, a in enumerate(order):
+        if id(a) in dropped or a.feat.get("contact") != "anchored" or a.length < 2.5 * a.width:
             continue
-        r, col = r[ok], col[ok]
-        seen = ctx.water[r, col] | ~ctx.land[r, col] | (ctx.zb[r, col] > ctx.p.k_obj)
-        disturbed = (ctx.zb[r, col] > 0.5 * p.k_obj) | (ctx.rough[r, col] > ROUGH_K)
-        if seen.sum() >= 4:
-            best = max(best, float((disturbed & seen).sum() / seen.sum()))
-    return best
+        ux, uy = math.cos(a.theta), math.sin(a.theta)
+        for b in order[i + 1:]:
+            if id(b) in dropped or b.feat.get("contact") not in free:
+                continue
+            dx, dy = (b.cx - a.cx) * p.x_m, (b.cy - a.cy) * p.y_m
+            u, v = dx * ux + dy * uy, -dx * uy + dy * ux
+            beyond = abs(u) - 0.5 * a.length
+            if 0 < beyond <= WAKE_REACH * a.length and abs(v) <= a.width + math.tan(math.radians(12)) * beyond:
+                if b.feat.get("zb_top", 0.0) < a.feat.get("zb_top", 0.0):
+                    dropped.add(id(b))
+    return [c for c in cands if id(c) not in dropped]
 
 
 def _suppress(cands: List[_Cand], shape) -> List[_Cand]:
     """Greedy non-maximum suppression on pixel overlap, best score first."""
-    claim = np.zeros(shape, bool)
-    out = []
+    claim = np.zeros(shape, np.int32)  # 1 + index into ``out`` of the claiming hypothesis
+    out: List[_Cand] = []
     for c in sorted(cands, key=lambda c: -c.score):
         sub = claim[c.sl]
-        ov = (sub & c.mask).sum() / max(c.mask.sum(), 1)
-        if ov < 0.3:
-            sub |= c.mask
-            out.append(c)
+        owners = sub[c.mask]
+        owners = owners[owners > 0]
+        if owners.size > 0.3 * c.mask.sum():
+            continue  # mostly explained already
+        # a hypothesis that swallows most of an accepted one is a merge of it with something
+        # else (or the whole of which the accepted one is a part): keep the first
+        if owners.size:
+            ids, cnt = np.unique(owners, return_counts=True)
+            if any(n > 0.5 * out[i - 1].mask.sum() for i, n in zip(ids, cnt)):
+                continue
+        sub[c.mask & (sub == 0)] = len(out) + 1
+        out.append(c)
     return out
 
 
@@ -996,11 +1114,34 @@ def _read_block(src, bands, win: Window, f: int, shape):
     return data, valid
 
 
-def _read_water(wsrc, win: Window, f: int, shape, width: int, height: int) -> np.ndarray:
-    nat = _native_window(win, f, width, height)
-    if f == 1:
-        return wsrc.read(1, window=nat) == 1
-    return wsrc.read(1, window=nat, out_shape=shape, resampling=Resampling.mode) == 1
+def _read_water(wsrc, bounds, shape) -> np.ndarray:
+    """The water reference (1 = water) over ``bounds`` resampled to ``shape`` (nearest)."""
+    win = rasterio.windows.from_bounds(*bounds.bounds, transform=wsrc.transform)
+    vals = [win.col_off, win.row_off, win.width, win.height]
+    # on a common grid the window is whole pixels: do not let rounding shift it
+    vals = [round(v) if abs(v - round(v)) < 1e-3 else v for v in vals]
+    win = Window(*vals)
+    w = wsrc.read(1, window=win, out_shape=shape, resampling=Resampling.nearest, boundless=True, fill_value=255)
+    return w == 1
+
+
+def _decimated_copy(src, bands, f: int, path: str, cancel) -> None:
+    """Write ``bands`` of ``src`` block-averaged by ``f`` (strip by strip) to a GeoTIFF."""
+    wd, ht = -(-src.width // f), -(-src.height // f)
+    dtype = "float32"
+    profile = {"driver": "GTiff", "width": wd, "height": ht, "count": len(bands), "dtype": dtype, "crs": src.crs,
+               "transform": src.transform * src.transform.scale(src.width / wd, src.height / ht),
+               "nodata": src.nodata, "tiled": False}
+    strip = 256
+    with rasterio.open(path, "w", **profile) as dst:
+        for r in range(0, ht, strip):
+            check_cancel(cancel)
+            h = min(strip, ht - r)
+            r0 = r * f
+            nat = Window(0, r0, src.width, min(h * f, src.height - r0))
+            data = src.read(list(bands), window=nat, out_shape=(len(bands), h, wd), out_dtype=dtype,
+                            resampling=Resampling.average)
+            dst.write(data, window=Window(0, r, wd, h))
 
 
 def _validate(min_length_m, max_length_m, sensitivity):
@@ -1028,8 +1169,12 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
         bands = list(roles.visible)
         scale = dataset_ground_scale(src)
         units = "m" if scale.georeferenced else "px"
+        crs_unit_per_px = 1.0
         if not scale.georeferenced:
-            notes.append("The raster has no CRS: lengths and areas are in pixels (units 'px').")
+            notes.append("The raster has no CRS: lengths, areas and distances are in pixels (units 'px'), and "
+                         "the minimum and maximum lengths are read as pixels.")
+            crs_unit_per_px = scale.mean_m
+            scale = GroundScale(1.0, 1.0, False)
         ov, ov_valid, _ = overview(src, bands)
         stretch = robust_stretch(ov, ov_valid)  # raises InputError when all nodata
         bounds = box(*src.bounds)
@@ -1047,8 +1192,8 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
             x_m=wx, y_m=wy, min_len=min_length_m, max_len=max_length_m, k_obj=_cfar_k(sensitivity),
             n_dir=N_DIRECTIONS, floor=0.004 * (np.asarray(stretch.hi) - np.asarray(stretch.lo)),
         )
-        W = -(-src.width // f)
-        H = -(-src.height // f)
+        grid_w = -(-src.width // f)
+        grid_h = -(-src.height // f)
         # a ship whose centroid is in the core lies within half its length of it; its runs
         # end inside the ship, so they are seen whole, and longer runs are 'long' either way
         halo = int(math.ceil(0.6 * max_length_m / pxw)) + 16
@@ -1064,21 +1209,32 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
 
                 tmpdir = tempfile.mkdtemp(prefix="quayside_ships_")
                 water_path_eff = os.path.join(tmpdir, "water.tif")
-                wprog = (lambda v: progress(0.3 * v)) if progress else None
-                wres = water_mask(src_path, water_path_eff, red=roles.red, green=roles.green, blue=roles.blue,
-                                  nir=roles.nir, progress=wprog, cancel=cancel)
-                notes.extend(wres.notes)
+                # the reference only has to be right at large scale (it is refined per block):
+                # compute it on a decimated copy, which bounds its time and memory
+                fw = max(1, int(math.ceil(max(src.width, src.height) / WATER_MAX_PX)))
+                wbands = bands + ([roles.nir] if roles.nir else [])
+                wsrc_path = src_path
+                wroles = dict(red=roles.red, green=roles.green, blue=roles.blue, nir=roles.nir)
+                if fw > 1:
+                    wsrc_path = os.path.join(tmpdir, "decimated.tif")
+                    _decimated_copy(src, wbands, fw, wsrc_path, cancel)
+                    wroles = dict(red=1, green=2, blue=3, nir=4 if roles.nir else None)
+                wprog = (lambda v: progress(0.2 * v)) if progress else None
+                wres = water_mask(wsrc_path, water_path_eff, progress=wprog, cancel=cancel, **wroles)
+                notes.extend(n for n in wres.notes if "CRS" not in n)
                 wsrc = rasterio.open(water_path_eff)
-                p0 = 0.3
+                p0 = 0.2
             elif water_path is not None:
                 wsrc = rasterio.open(water_path)
-                if (wsrc.width, wsrc.height) != (src.width, src.height):
-                    raise InputError("The water mask is not on the image's grid: give a mask with the same size "
-                                     "and georeferencing as the image.")
+                if (wsrc.crs is None) != (src.crs is None) or (wsrc.crs is not None and wsrc.crs != src.crs):
+                    raise InputError("The water mask is not in the image's CRS: give a mask in the same CRS as "
+                                     "the image (any pixel size).")
+                if not box(*wsrc.bounds).intersects(box(*src.bounds)):
+                    raise InputError("The water mask does not overlap the image: give a mask of the same place.")
             # overview of the water reference, for the checks on separate water bodies
             ov_tf = src.transform * src.transform.scale(src.width / ov.shape[2], src.height / ov.shape[1])
             if wsrc is not None:
-                ov_water = wsrc.read(1, out_shape=ov.shape[1:], resampling=Resampling.nearest) == 1
+                ov_water = _read_water(wsrc, box(*src.bounds), ov.shape[1:])
             else:
                 ov_water = features.rasterize([(g, 1) for g in water_geoms if g is not None and not g.is_empty],
                                               out_shape=ov.shape[1:], transform=ov_tf, fill=0).astype(bool)
@@ -1086,7 +1242,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
             not_water = _not_water_components(ov, ov_valid, ov_water, SEPARATE_WATER_M2 / ov_px_area)
 
             pier_polys = [g for g, _ in (piers or []) if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
-            wins = list(iter_windows(W, H, size, halo))
+            wins = list(iter_windows(grid_w, grid_h, size, halo))
             found = []  # (cand, read window)
             for i, (core, read) in enumerate(wins):
                 check_cancel(cancel)
@@ -1098,7 +1254,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
                 if not valid.any():
                     continue
                 if wsrc is not None:
-                    water0 = _read_water(wsrc, read, f, shape, src.width, src.height)
+                    water0 = _read_water(wsrc, box(*rasterio.windows.bounds(read, wtf)), shape)
                 else:
                     water0 = features.rasterize([(g, 1) for g in water_geoms if g is not None and not g.is_empty],
                                                 out_shape=shape, transform=rt, fill=0, dtype="uint8").astype(bool)
@@ -1116,6 +1272,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
                 cands = _suppress(cands, shape)
                 for c in cands:
                     _refine(c, info["ctx"])
+                cands = _drop_wakes(cands, params)
                 r0 = core.row_off - read.row_off
                 c0 = core.col_off - read.col_off
                 m = 2
@@ -1136,16 +1293,15 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
         if scale.georeferenced:
             for sh in ships:
                 _measure_on_ground(sh, src.crs)
-        global _LAST
-        _LAST = ships
         ships = _dedupe(ships)
         if aoi_union is not None:
             ships = [s for s in ships if aoi_union.contains(s.polygon.centroid)]
         if piers:
             _attribute_piers(ships, piers, src.crs if scale.georeferenced else None,
-                             max(PIER_SEARCH_M, 3 * px_m), max(DOCK_M, 1.5 * px_m))
-        method = (f"local-water CFAR contrast + directional line-opening residues ({N_DIRECTIONS} directions), "
-                  f"working pixel {pxw:.2f} {'m' if scale.georeferenced else 'px'}")
+                             max(PIER_SEARCH_M, 3 * px_m), max(DOCK_M, 1.5 * px_m), 1.0 / crs_unit_per_px)
+        method = (f"local-water CFAR contrast; hypotheses from directional line-opening residues "
+                  f"({N_DIRECTIONS} directions), hull colour against the quay and brightness levels; "
+                  f"half-contrast measurement; working pixel {pxw:.2f} {'m' if scale.georeferenced else 'px'}")
     if progress:
         progress(1.0)
     return ShipResult(ships=ships, pixel_size_m=px_m, units=units, method=method, notes=notes)
@@ -1156,11 +1312,11 @@ def _to_ship(c: _Cand, read: Window, wtf, p: _Params) -> Ship:
     cx = c.cx + read.col_off
     cy = c.cy + read.row_off
     ux, uy = math.cos(c.theta), math.sin(c.theta)  # metric axis direction
-    L, Wd = c.length, c.width
+    length, beam = c.length, c.width
     pts = []
     for a, b in ((0.5, 0.5), (0.5, -0.5), (-0.5, -0.5), (-0.5, 0.5)):
-        mx = a * L * ux - b * Wd * uy
-        my = a * L * uy + b * Wd * ux
+        mx = a * length * ux - b * beam * uy
+        my = a * length * uy + b * beam * ux
         pts.append(wtf * (cx + 0.5 + mx / p.x_m, cy + 0.5 + my / p.y_m))
     poly = Polygon(pts)
     # bow-stern axis, clockwise from grid north (rows grow southwards)
@@ -1170,9 +1326,8 @@ def _to_ship(c: _Cand, read: Window, wtf, p: _Params) -> Ship:
     state = "anchored" if contact == "anchored" and c.feat.get("rafted", 0.0) < 0.3 else "docked"
     if state == "anchored" and c.feat.get("wake", 0.0) >= WAKE_MIN:
         state = "underway"
-    ship = Ship(polygon=poly, length_m=float(L), width_m=float(Wd), heading_deg=heading, area_m2=area,
+    ship = Ship(polygon=poly, length_m=float(length), width_m=float(beam), heading_deg=heading, area_m2=area,
                 score=float(min(1.0, max(0.0, c.score))), state=state)
-    ship._feat = c.feat  # for evaluation scripts
     return ship
 
 
@@ -1241,9 +1396,10 @@ def _dedupe(ships: List[Ship]) -> List[Ship]:
     return kept
 
 
-def _attribute_piers(ships: List[Ship], piers, crs, max_dist: float, dock_dist: float) -> None:
+def _attribute_piers(ships: List[Ship], piers, crs, max_dist: float, dock_dist: float, unit: float = 1.0) -> None:
     """Nearest pier within ``max_dist`` ground metres; a ship within ``dock_dist`` of a pier
-    is docked whatever its contact with the land mask said."""
+    is docked whatever its contact with the land mask said. Without a CRS distances are
+    CRS units times ``unit`` (pixels)."""
     geoms = [(g, name) for g, name in piers if g is not None and not g.is_empty]
     if not geoms:
         return
@@ -1251,9 +1407,10 @@ def _attribute_piers(ships: List[Ship], piers, crs, max_dist: float, dock_dist: 
 
     for s in ships:
         c = s.polygon.centroid
-        f = _ground_frame(crs, c.x, c.y)
+        f0 = _ground_frame(crs, c.x, c.y)
+        f = f0 if crs is not None else (lambda xs, ys, f0=f0: tuple(np.asarray(v) * unit for v in f0(xs, ys)))
 
-        def to_m(g):
+        def to_m(g, f=f):
             return shp_transform(lambda xs, ys, zs=None: f(xs, ys), g)
 
         hull = to_m(s.polygon)

@@ -24,8 +24,8 @@ from typing import Tuple
 
 import numpy as np
 
-# cell codes
-WATER, LAND, OUTSIDE = 0, 1, 2
+# cell codes (STRUCTURE: a known pier or quay; a run may end there on one side only)
+WATER, LAND, OUTSIDE, STRUCTURE = 0, 1, 2, 3
 
 
 def _runs_rows(code: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -47,7 +47,8 @@ def _runs_rows(code: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     start_idx = np.flatnonzero(starts)
     end_idx = start_idx + lengths[1:] - 1
     ok = np.zeros(n + 1, bool)
-    ok[1:] = (flat[start_idx - 1] == WATER) & (flat[end_idx + 1] == WATER)
+    a, b = flat[start_idx - 1], flat[end_idx + 1]
+    ok[1:] = ((a == WATER) | (a == STRUCTURE)) & ((b == WATER) | (b == STRUCTURE)) & ((a == WATER) | (b == WATER))
     run = lengths[ids].reshape(h, w + 2)[:, 1:-1]
     good = ok[ids].reshape(h, w + 2)[:, 1:-1]
     run = np.where(land.reshape(h, w + 2)[:, 1:-1], run, 0)
@@ -71,7 +72,9 @@ def _sheared_runs(code: np.ndarray, t: float) -> Tuple[np.ndarray, np.ndarray]:
 def directional_runs(code: np.ndarray, phi: float, x_m: float = 1.0, y_m: float = 1.0):
     """Run length (ground metres) through each LAND cell of ``code`` along direction ``phi``.
 
-    ``code`` holds WATER (0), LAND (1) or OUTSIDE (2). ``phi`` is in radians in
+    ``code`` holds WATER (0), LAND (1), OUTSIDE (2) or STRUCTURE (3); a run is
+    bounded ("both ends water") when it ends at water on both sides, or at water
+    on one side and at a known structure on the other. ``phi`` is in radians in
     pixel space: 0 = along rows (east), pi/2 = along columns (south). Returns
     (length_m float32 array, both_ends_water bool array); non-land cells get 0.
     """

@@ -8,7 +8,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def quayside_provider(qgis_processing):
     """The quayside provider registered as QGIS would (initProcessing)."""
     import quayside

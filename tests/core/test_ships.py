@@ -1,0 +1,296 @@
+"""Ship detection on small hand-built scenes (and one synthetic port): docked ship
+separated from its quay, rafted pair counted as two, lengths in ground metres whatever
+the CRS, no double count or cut ship at window seams, pier attribution, bad input."""
+
+import os
+
+import numpy as np
+import pytest
+import rasterio
+from quayside.core.errors import Cancelled, InputError
+from quayside.core.ships import detect_ships
+from rasterio import features
+from rasterio.transform import from_origin
+from rasterio.warp import Resampling, calculate_default_transform, reproject
+from shapely import affinity
+from shapely.geometry import Polygon, box
+
+PX = 3.0  # metres per pixel of the hand-built scenes
+ORIGIN = (500000.0, 4500000.0)  # UTM 33N, about 40.6 N
+WATER = (18, 32, 42)
+QUAY = (125, 125, 118)
+
+
+def hull(length, beam, cx, cy, heading_deg):
+    """A ship outline in map metres: a box with a pointed bow, bow towards ``heading_deg``
+    (clockwise from north)."""
+    hl, hb = length / 2, beam / 2
+    bow = 0.15 * length
+    pts = [(-hb, -hl), (hb, -hl), (hb, hl - bow), (0, hl), (-hb, hl - bow)]
+    g = Polygon(pts)
+    g = affinity.rotate(g, -heading_deg, origin=(0, 0))
+    return affinity.translate(g, cx, cy)
+
+
+def render(path, shapes, size=(360, 360), crs="EPSG:32633", px=PX, seed=0, quay_rows=80, nodata=None, bands=3):
+    """Write an RGB uint8 GeoTIFF: water, a quay along the top (``quay_rows`` pixels) and
+    ``shapes`` = [(polygon in map metres, (r, g, b))], rendered at 4x and averaged (mixed
+    edge pixels), lightly blurred, with sensor noise."""
+    from scipy import ndimage
+
+    h, w = size
+    ss = 4
+    tf_hi = from_origin(ORIGIN[0], ORIGIN[1], px / ss, px / ss)
+    img = np.empty((3, h * ss, w * ss), np.float32)
+    for b in range(3):
+        img[b] = WATER[b]
+    if quay_rows:
+        img[:, : quay_rows * ss, :] = np.array(QUAY, np.float32)[:, None, None]
+    for g, colour in shapes:
+        m = features.rasterize([(g, 1)], out_shape=(h * ss, w * ss), transform=tf_hi).astype(bool)
+        for b in range(3):
+            img[b][m] = colour[b]
+    img = img.reshape(3, h, ss, w, ss).mean(axis=(2, 4))
+    rng = np.random.default_rng(seed)
+    for b in range(3):
+        img[b] = ndimage.gaussian_filter(img[b], 0.6)
+    if quay_rows:
+        img[:, :quay_rows, :] += rng.normal(0, 5.0, (3, quay_rows, w))
+    img += rng.normal(0, 1.5, img.shape)
+    data = np.clip(np.round(img), 1, 255).astype(np.uint8)
+    if bands == 1:
+        data = data[:1]
+    profile = dict(driver="GTiff", width=w, height=h, count=data.shape[0], dtype="uint8",
+                   transform=from_origin(ORIGIN[0], ORIGIN[1], px, px))
+    if crs:
+        profile["crs"] = crs
+    if nodata is not None:
+        profile["nodata"] = nodata
+        data[:] = nodata
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+    return path
+
+
+QUAY_Y = ORIGIN[1] - 80 * PX  # the quay edge (map y)
+
+
+def port_shapes():
+    """A docked ship against the quay, an anchored one, and a rafted pair at the quay."""
+    docked = hull(150, 24, ORIGIN[0] + 300, QUAY_Y - 12, 90)  # alongside, bow east
+    anchored = hull(110, 18, ORIGIN[0] + 700, ORIGIN[1] - 800, 30)
+    inner = hull(160, 26, ORIGIN[0] + 750, QUAY_Y - 13, 270)
+    outer = hull(110, 20, ORIGIN[0] + 760, QUAY_Y - 26 - 10, 270)
+    return {
+        "docked": (docked, (150, 45, 40)),
+        "anchored": (anchored, (190, 190, 184)),
+        "inner": (inner, (40, 70, 160)),
+        "outer": (outer, (40, 115, 50)),
+    }
+
+
+def matches(ships, g, min_iou=0.3):
+    out = []
+    for s in ships:
+        if s.polygon.intersects(g):
+            iou = s.polygon.intersection(g).area / s.polygon.union(g).area
+            if iou >= min_iou:
+                out.append(s)
+    return out
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory):
+    d = tmp_path_factory.mktemp("port")
+    shapes = port_shapes()
+    tif = render(str(d / "port.tif"), list(shapes.values()))
+    return tif, shapes
+
+
+@pytest.fixture(scope="module")
+def port_result(port):
+    tif, _ = port
+    return detect_ships(tif)
+
+
+def test_finds_docked_anchored_and_rafted(port, port_result):
+    _, shapes = port
+    res = port_result
+    assert res.units == "m"
+    assert abs(res.pixel_size_m - PX) < 0.05
+    for name, (g, _) in shapes.items():
+        found = matches(res.ships, g)
+        assert len(found) == 1, (name, [(s.length_m, s.polygon.wkt) for s in res.ships])
+    assert len(res.ships) == 4, [(s.length_m, s.state) for s in res.ships]
+
+
+def test_lengths_in_metres(port, port_result):
+    _, shapes = port
+    truth = {"docked": 150, "anchored": 110, "inner": 160, "outer": 110}
+    for name, (g, _) in shapes.items():
+        (s,) = matches(port_result.ships, g)
+        assert abs(s.length_m - truth[name]) <= max(0.05 * truth[name], 1.5 * PX), (name, s.length_m)
+        assert 0.4 * (g.area / truth[name]) < s.width_m < 2.0 * (g.area / truth[name]) + 2 * PX
+
+
+def test_states_and_heading(port, port_result):
+    _, shapes = port
+    (docked,) = matches(port_result.ships, shapes["docked"][0])
+    (anchored,) = matches(port_result.ships, shapes["anchored"][0])
+    (outer,) = matches(port_result.ships, shapes["outer"][0])
+    assert docked.state == "docked"
+    assert outer.state == "docked"  # rafted to a docked ship
+    assert anchored.state == "anchored"
+    assert min(abs(anchored.heading_deg - 30), 180 - abs(anchored.heading_deg - 30)) < 6
+    assert min(abs(docked.heading_deg - 90), 180 - abs(docked.heading_deg - 90)) < 6
+    for s in port_result.ships:
+        assert 0.0 <= s.score <= 1.0
+        assert 0.0 <= s.heading_deg < 180.0
+
+
+def test_pier_attribution(port):
+    tif, shapes = port
+    west = box(ORIGIN[0], QUAY_Y, ORIGIN[0] + 500, QUAY_Y + 40)  # quay face in front of the docked ship
+    east = box(ORIGIN[0] + 600, QUAY_Y, ORIGIN[0] + 1080, QUAY_Y + 40)
+    res = detect_ships(tif, piers=[(west, "West berth"), (east, "East berth")])
+    (docked,) = matches(res.ships, shapes["docked"][0])
+    (anchored,) = matches(res.ships, shapes["anchored"][0])
+    (inner,) = matches(res.ships, shapes["inner"][0])
+    assert docked.pier == "West berth" and docked.pier_distance_m is not None and docked.pier_distance_m < 10
+    assert inner.pier == "East berth"
+    assert anchored.pier is None and anchored.pier_distance_m is None
+
+
+def _reproject(src_path, dst_path, crs):
+    with rasterio.open(src_path) as src:
+        tf, w, h = calculate_default_transform(src.crs, crs, src.width, src.height, *src.bounds)
+        profile = src.profile.copy()
+        profile.update(crs=crs, transform=tf, width=w, height=h)
+        with rasterio.open(dst_path, "w", **profile) as dst:
+            for b in range(1, src.count + 1):
+                reproject(rasterio.band(src, b), rasterio.band(dst, b), resampling=Resampling.bilinear)
+    return dst_path
+
+
+def test_lengths_do_not_depend_on_the_crs(tmp_path):
+    g = hull(180, 28, ORIGIN[0] + 540, ORIGIN[1] - 600, 60)
+    utm = render(str(tmp_path / "utm.tif"), [(g, (190, 60, 50))], quay_rows=0)
+    lengths = {}
+    for crs in ("EPSG:32633", "EPSG:3857", "EPSG:4326"):
+        path = utm if crs == "EPSG:32633" else _reproject(utm, str(tmp_path / f"{crs[5:]}.tif"), crs)
+        res = detect_ships(path)
+        assert len(res.ships) == 1, crs
+        lengths[crs] = res.ships[0].length_m
+        assert res.units == "m"
+    assert abs(lengths["EPSG:32633"] - 180) < 0.05 * 180
+    for crs in ("EPSG:3857", "EPSG:4326"):
+        assert abs(lengths[crs] - lengths["EPSG:32633"]) < 0.04 * 180, lengths
+
+
+def test_window_seam_no_double_count(tmp_path):
+    # a long ship right across the boundary between the first and second block
+    g = hull(240, 32, ORIGIN[0] + 128 * PX, ORIGIN[1] - 180 * PX, 80)
+    tif = render(str(tmp_path / "seam.tif"), [(g, (200, 70, 60))], size=(300, 300), quay_rows=0)
+    small = detect_ships(tif, block=128, max_length_m=300)
+    whole = detect_ships(tif, block=4096, max_length_m=300)
+    assert len(small.ships) == 1 and len(whole.ships) == 1
+    assert abs(small.ships[0].length_m - 240) < 0.05 * 240
+    assert abs(small.ships[0].length_m - whole.ships[0].length_m) < 1.0
+
+
+def test_progress_and_cancel(port):
+    tif, _ = port
+    seen = []
+    detect_ships(tif, progress=seen.append)
+    assert seen and seen[-1] == pytest.approx(1.0)
+    assert all(b >= a - 1e-9 for a, b in zip(seen, seen[1:]))
+    with pytest.raises(Cancelled):
+        detect_ships(tif, cancel=lambda: True)
+
+
+def test_aoi(port):
+    tif, shapes = port
+    g = shapes["anchored"][0]
+    res = detect_ships(tif, aoi=[g.buffer(100)])
+    assert len(res.ships) == 1 and matches(res.ships, g)
+
+
+def test_given_water_mask(port, tmp_path):
+    tif, shapes = port
+    water = box(ORIGIN[0], ORIGIN[1] - 360 * PX, ORIGIN[0] + 360 * PX, QUAY_Y)
+    res = detect_ships(tif, water_geoms=[water])
+    assert len(matches(res.ships, shapes["anchored"][0])) == 1
+    assert len(matches(res.ships, shapes["docked"][0])) == 1
+    # the same water as a 0/1 raster on a coarser grid of the same CRS
+    mask = str(tmp_path / "water.tif")
+    with rasterio.open(tif) as src:
+        tf = src.transform * src.transform.scale(2, 2)
+        shape = (src.height // 2, src.width // 2)
+        data = features.rasterize([(water, 1)], out_shape=shape, transform=tf, fill=0, dtype="uint8")
+        with rasterio.open(mask, "w", driver="GTiff", width=shape[1], height=shape[0], count=1, dtype="uint8",
+                           crs=src.crs, transform=tf, nodata=255) as dst:
+            dst.write(data, 1)
+    res2 = detect_ships(tif, water_path=mask)
+    assert len(matches(res2.ships, shapes["anchored"][0])) == 1
+    assert len(matches(res2.ships, shapes["docked"][0])) == 1
+
+
+def test_no_crs_gives_pixels(tmp_path):
+    g = hull(150, 24, ORIGIN[0] + 540, ORIGIN[1] - 600, 0)
+    tif = render(str(tmp_path / "nocrs.tif"), [(g, (200, 70, 60))], quay_rows=0, crs=None)
+    res = detect_ships(tif, min_length_m=5, max_length_m=150)
+    assert res.units == "px"
+    assert any("CRS" in n for n in res.notes)
+    assert len(res.ships) == 1
+    assert abs(res.ships[0].length_m - 150 / PX) < 0.06 * 150 / PX
+
+
+@pytest.mark.parametrize("case", ["one_band", "all_nodata", "aoi_outside", "min_gt_max", "sensitivity"])
+def test_bad_input(tmp_path, case):
+    kw = {}
+    if case == "one_band":
+        tif = render(str(tmp_path / "a.tif"), [], bands=1)
+    elif case == "all_nodata":
+        tif = render(str(tmp_path / "a.tif"), [], nodata=0)
+    else:
+        tif = render(str(tmp_path / "a.tif"), [])
+        if case == "aoi_outside":
+            kw["aoi"] = [box(0, 0, 10, 10)]
+        elif case == "sensitivity":
+            kw["sensitivity"] = 1.5
+        else:
+            kw.update(min_length_m=200, max_length_m=100)
+    with pytest.raises(InputError) as err:
+        detect_ships(tif, **kw)
+    msg = str(err.value)
+    assert len(msg) > 30 and msg.endswith(".")
+
+
+@pytest.mark.skipif(os.environ.get("QUAYSIDE_FAST") == "1", reason="synthetic port skipped")
+def test_synthetic_port_10m(synth_scene):
+    """The project's synthetic port at 10 m: most ships of 5 px or more are found, the docked
+    ones at the right pier when the piers are given."""
+    import json
+
+    from shapely.geometry import shape
+
+    tif, truth_dir = synth_scene(10.0, 512)
+    with open(os.path.join(truth_dir, "ships_before.geojson")) as fh:
+        truth = [(shape(f["geometry"]), f["properties"]) for f in json.load(fh)["features"]]
+    piers = []
+    for layer in ("piers_before.geojson", "quays_before.geojson"):
+        path = os.path.join(truth_dir, layer)
+        if os.path.exists(path):
+            with open(path) as fh:
+                piers += [(shape(f["geometry"]), f["properties"]["name"]) for f in json.load(fh)["features"]]
+    res = detect_ships(tif, piers=piers)
+    big = [(g, p) for g, p in truth if p["length_m"] >= 50]
+    found = [(g, p) for g, p in big if any(s.polygon.intersects(g) and
+                                            s.polygon.intersection(g).area / s.polygon.union(g).area >= 0.25
+                                            for s in res.ships)]
+    assert len(found) >= 0.6 * len(big), (len(found), len(big))
+    near = 0
+    for s in res.ships:
+        if any(s.polygon.intersects(g) for g, _ in truth):
+            near += 1
+    assert near >= 0.6 * len(res.ships)
