@@ -13,7 +13,6 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterBand,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -24,32 +23,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QDate, QVariant
 
 from ..core.dates import acquisition_date_of
-from .base import QuaysideAlgorithm, StyleOnLoad, geometries_in_crs, raster_path
-
-
-def features_in_crs(source, field, dest_crs, context, feedback, what):
-    """[(shapely geometry in dest_crs, name)] of a feature source."""
-    from qgis.core import QgsCoordinateTransform
-    from shapely import wkb
-
-    if source is None:
-        return []
-    xf = None
-    if source.sourceCrs().isValid() and dest_crs.isValid() and source.sourceCrs() != dest_crs:
-        xf = QgsCoordinateTransform(source.sourceCrs(), dest_crs, context.transformContext())
-        feedback.pushInfo(f"{what}: reprojected from {source.sourceCrs().authid()} to {dest_crs.authid()}.")
-    out = []
-    for f in source.getFeatures():
-        g = QgsGeometry(f.geometry())
-        if g.isEmpty():
-            continue
-        if xf is not None:
-            g.transform(xf)
-        name = f[field] if field else None
-        if name in (None, "") or (hasattr(name, "isNull") and name.isNull()):
-            name = f"{what.lower()} {f.id()}"
-        out.append((wkb.loads(bytes(g.asWkb())), str(name)))
-    return out
+from .base import QuaysideAlgorithm, StyleOnLoad, features_in_crs, geometries_in_crs, raster_path
 
 
 class DetectShipsAlgorithm(QuaysideAlgorithm):
@@ -103,12 +77,7 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input image")))
-        for key, label in ((self.RED, "Red band"), (self.GREEN, "Green band"), (self.BLUE, "Blue band"),
-                           (self.NIR, "Near-infrared band")):
-            p = QgsProcessingParameterBand(key, self.tr(label + " (empty = from the colour interpretation)"),
-                                           None, self.INPUT, optional=True)
-            p.setFlags(p.flags() | p.FlagAdvanced)
-            self.addParameter(p)
+        self.add_band_parameters(self.INPUT, advanced=True)
         self.addParameter(QgsProcessingParameterFeatureSource(
             self.AOI, self.tr("Area of interest"), [QgsProcessing.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
@@ -144,8 +113,7 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
             raise QgsProcessingException(self.tr(
                 "The minimum length ({:.0f} m) is larger than the maximum length ({:.0f} m): "
                 "swap them or lower the minimum.").format(min_len, max_len))
-        bands = {k: self.parameterAsInt(parameters, k, context) or None
-                 for k in (self.RED, self.GREEN, self.BLUE, self.NIR)}
+        bands = self.band_choices(parameters, context)
         aoi = geometries_in_crs(self.parameterAsSource(parameters, self.AOI, context), crs, context, feedback,
                                 "Area of interest")
         water = geometries_in_crs(self.parameterAsSource(parameters, self.WATER, context), crs, context, feedback,
@@ -155,7 +123,7 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
         if piers_src is not None and name_field and piers_src.fields().indexOf(name_field) < 0:
             raise QgsProcessingException(self.tr(
                 "The piers layer has no field '{}'; choose its name field.").format(name_field))
-        piers = features_in_crs(piers_src, name_field, crs, context, feedback, "Piers")
+        piers = features_in_crs(piers_src, crs, context, feedback, "Piers", name_field or None)
         if self.parameterAsSource(parameters, self.AOI, context) is not None and not aoi:
             raise QgsProcessingException(self.tr("The area of interest layer has no polygons."))
         if not crs.isValid():
@@ -163,8 +131,7 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
                 "The image has no CRS: lengths and areas are in pixels (field units = 'px')."))
 
         result = self.run_core(
-            detect_ships, src, red=bands[self.RED], green=bands[self.GREEN], blue=bands[self.BLUE],
-            nir=bands[self.NIR], water_geoms=water or None, aoi=aoi or None, piers=piers or None,
+            detect_ships, src, **bands, water_geoms=water or None, aoi=aoi or None, piers=piers or None,
             min_length_m=min_len, max_length_m=max_len,
             sensitivity=self.parameterAsDouble(parameters, self.SENSITIVITY, context),
             progress=self.progress_cb(feedback, 0, 95), cancel=self.cancel_cb(feedback))

@@ -14,7 +14,6 @@ from qgis.core import (
     QgsGeometry,
     QgsProcessing,
     QgsProcessingException,
-    QgsProcessingParameterBand,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
@@ -105,11 +104,7 @@ class WaterMaskAlgorithm(QuaysideAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input image")))
-        for key, label in ((self.RED, "Red band"), (self.GREEN, "Green band"), (self.BLUE, "Blue band"),
-                           (self.NIR, "Near-infrared band")):
-            self.addParameter(QgsProcessingParameterBand(
-                key, self.tr(label + " (empty = from the raster's colour interpretation)"), None, self.INPUT,
-                optional=True))
+        self.add_band_parameters(self.INPUT)
         self.addParameter(QgsProcessingParameterBoolean(
             self.USE_NIR, self.tr("Use NDWI when a near-infrared band exists"), defaultValue=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
@@ -131,8 +126,7 @@ class WaterMaskAlgorithm(QuaysideAlgorithm):
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         src = raster_path(layer)
         crs = layer.crs()
-        bands = {k: self.parameterAsInt(parameters, k, context) or None
-                 for k in (self.RED, self.GREEN, self.BLUE, self.NIR)}
+        bands = self.band_choices(parameters, context)
         use_nir = self.parameterAsBool(parameters, self.USE_NIR, context)
         sensitivity = self.parameterAsDouble(parameters, self.SENSITIVITY, context)
         min_area = parameters.get(self.MIN_AREA)
@@ -149,7 +143,7 @@ class WaterMaskAlgorithm(QuaysideAlgorithm):
 
         result = self.run_core(
             water_mask, src, mask_path,
-            red=bands[self.RED], green=bands[self.GREEN], blue=bands[self.BLUE], nir=bands[self.NIR],
+            **bands,
             use_nir=use_nir, sensitivity=sensitivity, min_water_m2=min_area,
             force_water=force_water, force_land=force_land,
             progress=self.progress_cb(feedback, 0, 85), cancel=self.cancel_cb(feedback),

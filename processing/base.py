@@ -73,6 +73,24 @@ class QuaysideAlgorithm(QgsProcessingAlgorithm):
     def cancel_cb(feedback):
         return (lambda: feedback.isCanceled()) if feedback is not None else None
 
+    # band roles shared by the optical algorithms (parameter names RED, GREEN, BLUE, NIR)
+    BAND_ROLES = (("RED", "Red band"), ("GREEN", "Green band"), ("BLUE", "Blue band"), ("NIR", "Near-infrared band"))
+
+    def add_band_parameters(self, parent: str, advanced: bool = False) -> None:
+        """Optional band-role parameters; empty means "from the colour interpretation"."""
+        from qgis.core import QgsProcessingParameterBand
+
+        for key, label in self.BAND_ROLES:
+            p = QgsProcessingParameterBand(key, self.tr(label + " (empty = from the raster's colour interpretation)"),
+                                           None, parent, optional=True)
+            if advanced:
+                p.setFlags(p.flags() | p.FlagAdvanced)
+            self.addParameter(p)
+
+    def band_choices(self, parameters, context) -> dict:
+        """{'red': n or None, 'green': ..., 'blue': ..., 'nir': ...} for the core calls."""
+        return {key.lower(): self.parameterAsInt(parameters, key, context) or None for key, _ in self.BAND_ROLES}
+
     def run_core(self, func, *args, **kwargs):
         """Call a core function, turning its errors into QgsProcessingException."""
         try:
@@ -96,9 +114,12 @@ def raster_path(layer, what: str = "INPUT") -> str:
     return path
 
 
-def geometries_in_crs(source, dest_crs: QgsCoordinateReferenceSystem, context, feedback=None,
-                      what: str = "layer") -> List:
-    """Shapely geometries of a feature source, reprojected to ``dest_crs``."""
+def features_in_crs(source, dest_crs: QgsCoordinateReferenceSystem, context, feedback=None,
+                    what: str = "layer", name_field: Optional[str] = None) -> List:
+    """[(shapely geometry reprojected to ``dest_crs``, name)] of a feature source.
+
+    The name is the ``name_field`` value, or "<what> <feature id>" when it is
+    empty or no field is given."""
     from shapely import wkb
 
     if source is None:
@@ -118,5 +139,14 @@ def geometries_in_crs(source, dest_crs: QgsCoordinateReferenceSystem, context, f
             continue
         if transform is not None:
             g.transform(transform)
-        out.append(wkb.loads(bytes(g.asWkb())))
+        name = f[name_field] if name_field else None
+        if name in (None, "") or (hasattr(name, "isNull") and name.isNull()):
+            name = f"{what.lower()} {f.id()}"
+        out.append((wkb.loads(bytes(g.asWkb())), str(name)))
     return out
+
+
+def geometries_in_crs(source, dest_crs: QgsCoordinateReferenceSystem, context, feedback=None,
+                      what: str = "layer") -> List:
+    """Shapely geometries of a feature source, reprojected to ``dest_crs``."""
+    return [g for g, _ in features_in_crs(source, dest_crs, context, feedback, what)]
