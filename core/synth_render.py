@@ -319,6 +319,18 @@ def rect_uv(ctx, o, sl, pad=0.0):
     return u, v, m
 
 
+def rect_block(ctx, o, pad=0.0):
+    """(slice, u, v, mask) of a rectangular object in this block, or None when
+    the object misses the block or covers none of its pixels."""
+    sl = ctx.block(o.bbox())
+    if sl is None:
+        return None
+    u, v, m = rect_uv(ctx, o, sl, pad)
+    if not m.any():
+        return None
+    return sl, u, v, m
+
+
 def surface_mod(ctx, sl, surface):
     t = ctx.tex
     fine = ctx.step < 1.0
@@ -338,12 +350,10 @@ def surface_mod(ctx, sl, surface):
 
 
 def draw_ground(ctx, o):
-    sl = ctx.block(o.bbox())
-    if sl is None:
+    got = rect_block(ctx, o)
+    if got is None:
         return
-    u, v, m = rect_uv(ctx, o, sl)
-    if not m.any():
-        return
+    sl, u, v, m = got
     cc = col(o.surface, ctx.nb)
     mod = surface_mod(ctx, sl, o.surface)
     if o.surface in ("concrete", "concrete_dark"):
@@ -356,12 +366,10 @@ def draw_ground(ctx, o):
 
 
 def draw_road(ctx, o):
-    sl = ctx.block(o.bbox())
-    if sl is None:
+    got = rect_block(ctx, o)
+    if got is None:
         return
-    u, v, m = rect_uv(ctx, o, sl)
-    if not m.any():
-        return
+    sl, u, v, m = got
     a = col("asphalt", ctx.nb)
     mod = 1.0 + 0.05 * ctx.tex(10.0, 33, sl) + (0.04 * ctx.tex(0.8, 34, sl) if ctx.step < 1 else 0)
     # lane wear (darker wheel tracks)
@@ -377,12 +385,10 @@ def draw_road(ctx, o):
 
 
 def draw_rubble(ctx, o):
-    sl = ctx.block(o.bbox())
-    if sl is None:
+    got = rect_block(ctx, o, pad=1.5)
+    if got is None:
         return
-    u, v, m = rect_uv(ctx, o, sl, pad=1.5)
-    if not m.any():
-        return
+    sl, u, v, m = got
     X, Y = ctx.xy(sl)
     cell = 1.2
     hu = hash_uniform(np.floor(u / cell), np.floor(v / cell), o.seed)
@@ -396,12 +402,10 @@ def draw_rubble(ctx, o):
 
 
 def draw_building(ctx, o):
-    sl = ctx.block(o.bbox())
-    if sl is None:
+    got = rect_block(ctx, o)
+    if got is None:
         return
-    u, v, m = rect_uv(ctx, o, sl)
-    if not m.any():
-        return
+    sl, u, v, m = got
     nb = ctx.nb
     cc = o.colour[:nb]
     mod = 1.0 + 0.04 * ctx.tex(6.0, 35, sl) + 0.02 * ctx.tex(1.0, 36, sl)
@@ -657,12 +661,10 @@ def draw_crane(ctx, o):
 
 
 def draw_truck(ctx, o):
-    sl = ctx.block(o.bbox())
-    if sl is None:
+    got = rect_block(ctx, o)
+    if got is None:
         return
-    u, v, m = rect_uv(ctx, o, sl)
-    if not m.any():
-        return
+    sl, u, v, m = got
     nb = ctx.nb
     cab = m & (u > o.hl - 2.6)
     trailer = m & (u < o.hl - 3.0)
@@ -680,23 +682,19 @@ def draw_truck(ctx, o):
 
 
 def draw_conveyor(ctx, o):
-    sl = ctx.block(o.bbox())
-    if sl is None:
+    got = rect_block(ctx, o)
+    if got is None:
         return
-    u, v, m = rect_uv(ctx, o, sl)
-    if not m.any():
-        return
+    sl, u, v, m = got
     mod = np.where(((u + 1000.0) % 2.0) < 0.3, 0.8, 1.0) * np.where(np.abs(v) < 0.3, 0.85, 1.0)
     ctx.paint(sl, m, np.array([0.36, 0.36, 0.35, 0.38], np.float32)[:ctx.nb], mod, h=LAND_Z + o.height)
 
 
 def draw_pipes(ctx, o):
-    sl = ctx.block(o.bbox())
-    if sl is None:
+    got = rect_block(ctx, o)
+    if got is None:
         return
-    u, v, m = rect_uv(ctx, o, sl)
-    if not m.any():
-        return
+    sl, u, v, m = got
     pos = (v + o.hw) / (2 * o.hw) * o.n
     k = np.floor(pos)
     pipe = m & (np.abs(pos - k - 0.5) * (2 * o.hw / o.n) < 0.22)
