@@ -14,16 +14,9 @@ FIELDS = ["length_m", "width_m", "heading_deg", "area_m2", "score", "state", "pi
 
 
 @pytest.fixture(scope="module")
-def port(tmp_path_factory):
-    from quayside.core import synth
-
-    d = tmp_path_factory.mktemp("ships_scene")
-    spec = synth.SceneSpec(width=1024, height=1024, gsd=1.0, seed=5, nir=False, dtype="uint8")
-    sc = synth.build_scene(spec)
-    tif = str(d / "port_2016-05-14.tif")
-    synth.render_to_tiff(sc, tif, epoch="before", conditions=synth.Conditions(), date="2016-05-14")
-    paths = synth.write_truth(sc, str(d), epoch="before")
-    return tif, paths
+def port(synth_scene):
+    tif, d = synth_scene(1.0, 1024, seed=5)
+    return tif, {layer: os.path.join(d, f"{layer}_before.geojson") for layer in ("ships", "piers")}
 
 
 def _piers_layer_4326(piers_path):

@@ -10,16 +10,8 @@ from rasterio.transform import from_origin
 
 
 @pytest.fixture(scope="module")
-def scene(tmp_path_factory):
-    from quayside.core import synth
-
-    d = tmp_path_factory.mktemp("wm_scene")
-    spec = synth.SceneSpec(width=640, height=640, gsd=3.0, seed=11, nir=False, dtype="uint16")
-    sc = synth.build_scene(spec)
-    tif = str(d / "port_2016-05-14.tif")
-    synth.render_to_tiff(sc, tif, epoch="before", conditions=synth.Conditions(), date="2016-05-14")
-    synth.write_truth(sc, str(d), epoch="before")
-    return tif, str(d)
+def scene(synth_scene):
+    return synth_scene(3.0, 640, seed=11, dtype="uint16")
 
 
 def test_run_gives_polygons_with_area(quayside_provider, scene, tmp_path):

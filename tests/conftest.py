@@ -1,4 +1,5 @@
-"""Synthetic scenes shared by core tests (made once per session, small)."""
+"""Synthetic scenes shared by the core and QGIS tests (made once per session,
+small). No QGIS import here: core tests run without it."""
 
 import os
 
@@ -20,7 +21,7 @@ def synth_scene(tmp_path_factory):
             os.makedirs(d, exist_ok=True)
             spec = synth.SceneSpec(width=size, height=size, gsd=gsd, seed=seed, nir=nir, dtype=dtype)
             scene = synth.build_scene(spec)
-            tif = str(d / "image.tif")
+            tif = str(d / "port_2016-05-14.tif")
             synth.render_to_tiff(scene, tif, epoch=epoch, conditions=synth.Conditions(), date="2016-05-14")
             synth.write_truth(scene, str(d), epoch=epoch)
             cache[key] = (tif, str(d))
