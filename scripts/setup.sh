@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 APT_PACKAGES=(qgis python3-qgis qgis-providers python3-gdal python3-rasterio python3-scipy python3-shapely
-              python3-numpy python3-venv python3-pip xvfb xauth poppler-utils otb-bin)
+              python3-numpy python3-matplotlib python3-venv python3-pip xvfb xauth poppler-utils otb-bin)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
