@@ -58,16 +58,25 @@ def main(manifest_path: str) -> int:
         if spec.get("visible", True):
             rendered.append(layer)
     base = None
+    n_vectors = len(root.children())
     for i, spec in enumerate(manifest.get("rasters", [])):
         layer = QgsRasterLayer(spec["path"], spec["name"])
         if not layer.isValid():
             print("invalid raster", spec["path"], file=sys.stderr)
             continue
+        if spec.get("style"):
+            layer.loadNamedStyle(os.path.join(STYLES, spec["style"]))
         project.addMapLayer(layer, False)
-        node = root.addLayer(layer)
-        node.setItemVisibilityChecked(i == 0)
+        # derived rasters (change magnitude) go above the imagery, under the vectors
+        node = root.insertLayer(n_vectors, layer) if spec.get("above") else root.addLayer(layer)
+        node.setItemVisibilityChecked(bool(spec.get("visible", i == 0)))
         if i == 0:
             base = layer
+    for spec in manifest.get("tables", []):
+        table = QgsVectorLayer(spec["uri"], spec["name"], "ogr")
+        if table.isValid():
+            project.addMapLayer(table, False)
+            (groups.get("tables") or groups.setdefault("tables", root.addGroup("tables"))).addLayer(table)
     if base is not None:
         project.setCrs(base.crs())
         rendered.append(base)
