@@ -1,0 +1,854 @@
+"""Construction change between two optical images: footprints with m2 and type.
+
+Classical image analysis (numpy, scipy, rasterio, shapely); nothing learnt,
+nothing downloaded. Every full-resolution step runs block by block with a halo,
+so a pair of 10000 x 10000 images runs in bounded memory.
+
+Method
+------
+1. **Common grid** (:mod:`quayside.core.coregister`). AFTER is warped onto
+   BEFORE's grid over their overlap, its residual translation is measured by
+   gradient phase correlation and folded into the same (single, bilinear)
+   resampling. Bands are matched by colour role (red, green, blue) when both
+   images have them, so a 4-band uint16 image is compared with a 3-band uint8 one.
+
+2. **Radiometric normalisation.** Sun, haze, season and sensor change the grey
+   levels of everything, change or not. AFTER is mapped onto BEFORE band by band
+   with a linear relation fitted on *pseudo-invariant features* (Schott, Salvaggio
+   & Volchok 1988): pixels whose standardised difference is in the lowest 40 % of
+   the overlap, refitted twice (an iteratively reweighted scheme in the spirit of
+   IR-MAD, Nielsen 2007), with orthogonal (total least squares) regression so
+   neither date is privileged. Both dates are then expressed in BEFORE's robust
+   0..1 stretch.
+
+3. **Change measure** (per pixel, both images smoothed by a small Gaussian that
+   absorbs the last fraction of a pixel of misregistration):
+
+   * *Colour*: the distance between the normalised colours, split into a
+     chromaticity part and a brightness part. A shadow that moved with the sun
+     darkens a surface and turns it slightly blue without changing its
+     chromaticity much, so the brightness part is discounted where one of the two
+     dates is in shadow (dark relative to its neighbourhood) and the other is not.
+   * *Structure*: the local gradient structure of each date compared by a
+     normalised local gradient correlation (cf. Argyriou & Vlachos 2003 and the
+     structure tensor of Foerstner & Guelch 1987): ``S = <g_b . g_a> /
+     sqrt(<|g_b|^2> <|g_a|^2>)`` over a Gaussian window, and the structure change
+     ``(1 - S) * E`` where ``E`` is the local edge energy of the more textured date
+     relative to the image noise. Roofs, walls, piers and stacks appear or vanish
+     as edges; illumination changes leave the edges in place.
+   * Each part is standardised by its robust spread over the overlap (median and
+     median absolute deviation from sample windows) and the change magnitude is
+     the root sum of squares, so "no change" has the same scale in every image.
+
+4. **Automatic threshold.** The threshold is the larger of Otsu's threshold
+   (Otsu 1979) on the log magnitude sampled over the overlap and a noise floor
+   ``median + k * 1.4826 * MAD`` of the magnitude; the floor keeps a pair with no
+   change from being split in two. ``sensitivity`` (0..1, default 0.5) lowers
+   (above 0.5) or raises (below) both. Pixels above the threshold seed regions
+   that grow into pixels above half of it (hysteresis, Canny 1986).
+
+5. **Clean-up**: closing then opening with a disc of about 1.5 m, holes below the
+   minimum area filled, pieces smaller than the minimum area dropped (after the
+   polygons of neighbouring blocks are merged), changes wholly on water at both
+   dates (ships, plumes, glint) dropped.
+
+6. **Polygons** from the cleaned mask (rasterio.features.shapes), block by block,
+   merged across block seams; areas and perimeters in metres on the WGS84
+   ellipsoid (local radii of curvature at each footprint, :mod:`quayside.core.geo`).
+
+7. **Typing** of each footprint from its share of water at each date (water
+   masks given, or computed with :func:`quayside.core.water.water_mask` on a
+   decimated copy of each date): water -> land is ``water_to_land``, land -> water
+   ``land_to_water``. On land, a built structure differs from open ground by
+   being raised (it casts a shadow) and having a roof (bright, uniform, straight
+   edged). The sun's direction is found in each image from the direction in which
+   strong bright-to-dark edges face (shadows lie on the far side of what casts
+   them); the *shadow evidence* of a footprint at a date is how much darker than
+   the footprint the ground just beyond its down-sun edge is. Shadow evidence and
+   roof evidence (brightness and smoothness relative to the scene) that appear
+   give ``new_structure``, that disappear ``removed_structure``; otherwise
+   ``other_surface`` (paving, earthworks, vegetation, container stacks).
+
+Bad input (no overlap, a CRS on one side only, bands that cannot be matched,
+all nodata) raises :class:`~quayside.core.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+import numpy as np
+import rasterio
+from rasterio import features
+from rasterio.enums import Resampling
+from rasterio.transform import Affine
+from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
+from scipy import ndimage
+from shapely.geometry import box, shape
+from shapely.ops import unary_union
+
+from .coregister import Shift, aligned_vrt, check_crs_pair, overlap_window, shift_between, shift_sentence
+from .errors import InputError
+from .geo import GroundScale, ground_scale
+from .raster import CancelCheck, Progress, band_roles, check_cancel, core_slices, iter_windows, n_windows, read_valid
+
+TYPES = ("new_structure", "removed_structure", "water_to_land", "land_to_water", "other_surface")
+SMOOTH_PX = 0.8  # pre-smoothing of both dates (pixels)
+STRUCT_SIGMA_M = 2.0  # integration scale of the gradient correlation (metres), at least 1.5 px
+CLEAN_M = 1.5  # radius of the morphological clean-up (metres)
+WATER_MAX_PX = 2048  # water masks are computed on copies at most this large
+SHADOW_REACH_M = 6.0  # how far beyond a footprint's down-sun edge its shadow is looked for
+PIF_FRACTION = 0.4
+
+
+@dataclass
+class Change:
+    """One changed footprint. ``polygon`` in BEFORE's CRS; metres on the ellipsoid
+    (pixel units when the rasters have no CRS: see :attr:`ChangeResult.units`)."""
+
+    polygon: object
+    area_m2: float
+    perimeter_m: float
+    type: str
+    score: float
+    change_mean: float
+    before_mean: float
+    after_mean: float
+
+
+@dataclass
+class ChangeResult:
+    changes: List[Change]
+    shift: Shift
+    change_raster_path: Optional[str]
+    notes: List[str] = field(default_factory=list)
+    units: str = "m"
+    pixel_size_m: float = 0.0
+    threshold: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.changes)
+
+    @property
+    def total_new_m2(self) -> float:
+        return float(sum(c.area_m2 for c in self.changes if c.type == "new_structure"))
+
+
+# --------------------------------------------------------------------------------------------
+# bands
+
+
+def match_bands(before, after, bands_before=None, bands_after=None) -> Tuple[List[int], List[int], List[str]]:
+    """Bands of each image to compare, matched by role. Raises InputError when impossible."""
+    notes: List[str] = []
+    if bands_before or bands_after:
+        bb = [int(b) for b in (bands_before or bands_after)]
+        ba = [int(b) for b in (bands_after or bands_before)]
+        if len(bb) != len(ba):
+            raise InputError(f"{len(bb)} band(s) chosen for BEFORE and {len(ba)} for AFTER: choose the same number "
+                             "of bands, in the same order of colours, for both.")
+        for name, src, bl in (("BEFORE", before, bb), ("AFTER", after, ba)):
+            bad = [b for b in bl if not 1 <= b <= src.count]
+            if bad:
+                raise InputError(f"{name} has {src.count} band(s); band {bad[0]} does not exist.")
+        return bb, ba, notes
+    if before.count >= 3 and after.count >= 3:
+        rb = band_roles(before)
+        ra = band_roles(after)
+        if before.count != after.count:
+            notes.append(f"BEFORE has {before.count} bands and AFTER {after.count}: compared on their red, green "
+                         f"and blue bands (BEFORE {list(rb.visible)}, AFTER {list(ra.visible)}).")
+        return list(rb.visible), list(ra.visible), notes
+    if before.count == after.count:
+        return list(range(1, before.count + 1)), list(range(1, after.count + 1)), notes
+    raise InputError(
+        f"BEFORE has {before.count} band(s) and AFTER {after.count}: they cannot be matched band for band. Use two "
+        "images with the same bands (e.g. both RGB), or choose the bands to compare for each.")
+
+
+# --------------------------------------------------------------------------------------------
+# radiometric normalisation
+
+
+@dataclass
+class _Radiometry:
+    gain: np.ndarray  # AFTER -> BEFORE, per band
+    offset: np.ndarray
+    lo: np.ndarray  # BEFORE's robust stretch
+    hi: np.ndarray
+
+    def before(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.lo[:, None, None]) / (self.hi - self.lo)[:, None, None]
+
+    def after(self, x: np.ndarray) -> np.ndarray:
+        y = x * self.gain[:, None, None] + self.offset[:, None, None]
+        return (y - self.lo[:, None, None]) / (self.hi - self.lo)[:, None, None]
+
+
+def _tls(x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
+    """Orthogonal regression y = a x + b."""
+    mx, my = x.mean(), y.mean()
+    sxx = np.mean((x - mx) ** 2)
+    syy = np.mean((y - my) ** 2)
+    sxy = np.mean((x - mx) * (y - my))
+    if sxy == 0:
+        a = math.sqrt(syy / sxx) if sxx > 0 else 1.0
+    else:
+        a = (syy - sxx + math.sqrt((syy - sxx) ** 2 + 4 * sxy * sxy)) / (2 * sxy)
+    if not np.isfinite(a) or a <= 0:
+        a = math.sqrt(syy / sxx) if sxx > 0 else 1.0
+    return float(a), float(my - a * mx)
+
+
+def fit_radiometry(xb: np.ndarray, xa: np.ndarray) -> _Radiometry:
+    """PIF normalisation of AFTER onto BEFORE from co-located samples (bands, n)."""
+    nb = xb.shape[0]
+    med_b = np.median(xb, axis=1)
+    med_a = np.median(xa, axis=1)
+    iqr_b = np.maximum(np.subtract(*np.percentile(xb, [75, 25], axis=1)), 1e-6)
+    iqr_a = np.maximum(np.subtract(*np.percentile(xa, [75, 25], axis=1)), 1e-6)
+    gain = iqr_b / iqr_a
+    offset = med_b - gain * med_a
+    for _ in range(3):
+        ya = xa * gain[:, None] + offset[:, None]
+        d = np.sqrt(np.sum(((ya - xb) / iqr_b[:, None]) ** 2, axis=0))
+        sel = d <= np.quantile(d, PIF_FRACTION)
+        if sel.sum() < 50:
+            break
+        for b in range(nb):
+            a, c = _tls(xa[b, sel], xb[b, sel])
+            gain[b], offset[b] = a, c
+    lo = np.percentile(xb, 1, axis=1)
+    hi = np.percentile(xb, 99, axis=1)
+    hi = np.where(hi > lo, hi, lo + 1.0)
+    return _Radiometry(gain.astype(np.float32), offset.astype(np.float32), lo.astype(np.float32),
+                       hi.astype(np.float32))
+
+
+# --------------------------------------------------------------------------------------------
+# per-block features
+
+
+@dataclass
+class _Scales:
+    lum: float = 1.0
+    chroma: float = 1.0
+    struct: float = 1.0
+    noise_grad: float = 1e-3
+    med: Tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+def _features(xb: np.ndarray, xa: np.ndarray, px_sigma: float):
+    """Raw per-pixel change parts (lum, chroma, struct) and helper images."""
+    sb = np.stack([ndimage.gaussian_filter(b, SMOOTH_PX) for b in xb])
+    sa = np.stack([ndimage.gaussian_filter(b, SMOOTH_PX) for b in xa])
+    lb = sb.mean(axis=0)
+    la = sa.mean(axis=0)
+    eps = 0.02
+    cb = sb / (np.abs(sb).sum(axis=0) + eps * sb.shape[0])
+    ca = sa / (np.abs(sa).sum(axis=0) + eps * sa.shape[0])
+    # misregistration- and blur-tolerant differences: the smallest difference between a pixel of
+    # BEFORE and AFTER's pixels in its 3 x 3 neighbourhood (residual sub-pixel shifts and
+    # the resampling's blur move edges by up to a pixel, real change is wider than that)
+    chroma = None
+    dl = None
+    for oy in (-1, 0, 1):
+        for ox in (-1, 0, 1):
+            ca_s = np.roll(ca, (oy, ox), axis=(1, 2))
+            la_s = np.roll(la, (oy, ox), axis=(0, 1))
+            c_ = np.sqrt(np.sum((cb - ca_s) ** 2, axis=0)) if sb.shape[0] > 1 else np.zeros_like(lb)
+            # relative brightness change (a log ratio, insensitive to gain and to saturation level)
+            d_ = (la_s - lb) / (0.5 * (np.abs(la_s) + np.abs(lb)) + 0.1)
+            if chroma is None:
+                chroma, dl = c_, d_
+            else:
+                chroma = np.minimum(chroma, c_)
+                dl = np.where(np.abs(d_) < np.abs(dl), d_, dl)
+    # shadow discount: a date darker than 0.6 x its neighbourhood (a shadow) in one date only
+    nb_ = ndimage.uniform_filter(lb, 15)
+    na_ = ndimage.uniform_filter(la, 15)
+    shade_b = lb < 0.6 * nb_
+    shade_a = la < 0.6 * na_
+    discount = np.where(shade_b ^ shade_a, 0.35, 1.0).astype(np.float32)
+    lum = np.abs(dl) * discount
+    gbx = ndimage.sobel(lb, axis=1)
+    gby = ndimage.sobel(lb, axis=0)
+    gax = ndimage.sobel(la, axis=1)
+    gay = ndimage.sobel(la, axis=0)
+    cross = ndimage.gaussian_filter(gbx * gax + gby * gay, px_sigma)
+    eb = ndimage.gaussian_filter(gbx * gbx + gby * gby, px_sigma)
+    ea = ndimage.gaussian_filter(gax * gax + gay * gay, px_sigma)
+    return lum, chroma, cross, eb, ea, lb, la, discount
+
+
+def _struct(cross, eb, ea, noise2, discount):
+    s = cross / np.sqrt(eb * ea + noise2 * noise2)
+    # edge energy of the more textured date, saturating a few noise levels up: a textured
+    # surface is not "more changed" than a plain one for the same loss of correlation
+    e = np.sqrt(np.maximum(eb, ea))
+    e = e / (e + 4.0 * noise2)
+    return np.clip(1.0 - s, 0.0, 2.0) * e * np.sqrt(discount)
+
+
+def _magnitude(parts, sc: _Scales) -> np.ndarray:
+    lum, chroma, struct = parts
+    zl = np.maximum(lum - sc.med[0], 0) / sc.lum
+    zc = np.maximum(chroma - sc.med[1], 0) / sc.chroma
+    zs = np.maximum(struct - sc.med[2], 0) / sc.struct
+    return np.sqrt(zl * zl + zc * zc + zs * zs).astype(np.float32)
+
+
+def _robust(v: np.ndarray) -> Tuple[float, float]:
+    med = float(np.median(v))
+    mad = float(np.median(np.abs(v - med))) * 1.4826
+    return med, max(mad, 1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# thresholds
+
+
+def _otsu(v: np.ndarray, bins: int = 256) -> float:
+    lo, hi = np.percentile(v, [0.5, 99.9])
+    if hi <= lo:
+        return float(hi)
+    hist, edges = np.histogram(np.clip(v, lo, hi), bins=bins, range=(lo, hi))
+    p = hist / max(1, hist.sum())
+    c = 0.5 * (edges[1:] + edges[:-1])
+    w0 = np.cumsum(p)
+    mu = np.cumsum(p * c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mu[-1] * w0 - mu) ** 2 / (w0 * (1 - w0))
+    between[~np.isfinite(between)] = 0
+    return float(edges[int(np.argmax(between[:-1])) + 1])
+
+
+def choose_threshold(sample: np.ndarray, sensitivity: float) -> Tuple[float, str]:
+    """Threshold on the change magnitude: max(Otsu on log magnitude, noise floor), moved by sensitivity."""
+    v = sample[np.isfinite(sample)]
+    v = v[v > 0]
+    if v.size < 100:
+        return 6.0, "too few samples: fixed threshold"
+    t_otsu = float(np.exp(_otsu(np.log(v))))
+    med, mad = _robust(sample)
+    k = 8.0 - 6.0 * sensitivity  # 8 MADs at 0, 5 at 0.5, 2 at 1
+    floor = med + k * mad
+    t = max(t_otsu * (1.4 - 0.8 * sensitivity), floor)
+    return float(t), f"Otsu {t_otsu:.2f}, noise floor {floor:.2f}"
+
+
+# --------------------------------------------------------------------------------------------
+# sun direction and shadow evidence
+
+
+def sun_direction(lum: np.ndarray, valid: np.ndarray) -> Optional[Tuple[float, float]]:
+    """Unit vector (dcol, drow) pointing down-sun (the way shadows are cast), from the
+    orientation of strong bright-to-dark edges whose dark side is very dark: the edges
+    between a raised object and its own shadow. None when no direction dominates."""
+    s = ndimage.gaussian_filter(lum, 1.0)
+    gx = ndimage.sobel(s, axis=1)
+    gy = ndimage.sobel(s, axis=0)
+    mag = np.hypot(gx, gy)
+    ok = valid & np.isfinite(mag)
+    if ok.sum() < 100:
+        return None
+    dark = s < np.percentile(s[ok], 25)
+    # dark side of each edge pixel: the pixel 2 px down-gradient (gradient points bright-ward)
+    strong = ok & (mag > np.percentile(mag[ok], 97))
+    rows, cols = np.nonzero(strong)
+    if rows.size < 50:
+        return None
+    ux = -gx[rows, cols] / mag[rows, cols]
+    uy = -gy[rows, cols] / mag[rows, cols]
+    r2 = np.clip(np.rint(rows + 2 * uy).astype(int), 0, s.shape[0] - 1)
+    c2 = np.clip(np.rint(cols + 2 * ux).astype(int), 0, s.shape[1] - 1)
+    isdark = dark[r2, c2]
+    if isdark.sum() < 30:
+        return None
+    w = mag[rows, cols][isdark]
+    ang = np.arctan2(uy[isdark], ux[isdark])
+    # the direction of bright->dark edges facing a shadow: weighted mean resultant
+    hist, edges = np.histogram(ang, bins=36, range=(-math.pi, math.pi), weights=w)
+    hist = ndimage.uniform_filter1d(hist, 3, mode="wrap")
+    k = int(np.argmax(hist))
+    opposite = hist[(k + 18) % 36]
+    if hist[k] < 1.3 * max(opposite, 1e-9):
+        return None
+    a = 0.5 * (edges[k] + edges[k + 1])
+    return math.cos(a), math.sin(a)
+
+
+# --------------------------------------------------------------------------------------------
+# geometry
+
+
+def _ground_poly(poly, crs, tf_unit: Tuple[float, float]):
+    """The polygon in local metres (east, north) around its centroid, on the ellipsoid."""
+    from shapely import affinity
+
+    c = poly.centroid
+    if crs is None:
+        return affinity.scale(poly, tf_unit[0], tf_unit[1], origin=c)
+    from .geo import local_radii, lonlat_of
+
+    lon, lat = lonlat_of(crs, [c.x, c.x + 1e-3 * tf_unit[2], c.x], [c.y, c.y, c.y + 1e-3 * tf_unit[3]])
+    m, n = local_radii(lat[0])
+    kx_lon = math.radians(1.0) * n * math.cos(math.radians(lat[0]))
+    ky_lat = math.radians(1.0) * m
+    # linear map CRS -> local metres from finite differences at the centroid
+    dx = 1e-3 * tf_unit[2]
+    dy = 1e-3 * tf_unit[3]
+    a = (lon[1] - lon[0]) * kx_lon / dx
+    d = (lat[1] - lat[0]) * ky_lat / dx
+    b = (lon[2] - lon[0]) * kx_lon / dy
+    e = (lat[2] - lat[0]) * ky_lat / dy
+    return affinity.affine_transform(poly, [a, b, d, e, -a * c.x - b * c.y, -d * c.x - e * c.y])
+
+
+# --------------------------------------------------------------------------------------------
+# main
+
+
+def _decimated(src, bands, win: Window, f: int, path: str, nodata=None):
+    h = max(1, int(math.ceil(win.height / f)))
+    w = max(1, int(math.ceil(win.width / f)))
+    data = src.read(bands, window=win, out_shape=(len(bands), h, w), resampling=Resampling.average)
+    tf = src.transform * Affine.translation(win.col_off, win.row_off) * Affine.scale(win.width / w, win.height / h)
+    prof = {"driver": "GTiff", "width": w, "height": h, "count": len(bands), "dtype": data.dtype.name,
+            "crs": src.crs, "transform": tf, "nodata": nodata if nodata is not None else src.nodata}
+    with rasterio.open(path, "w", **prof) as dst:
+        dst.write(data)
+        from rasterio.enums import ColorInterp
+
+        if len(bands) >= 3:
+            dst.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue] + \
+                [ColorInterp.undefined] * (len(bands) - 3)
+    return path
+
+
+def _water_on_grid(wsrc, win_tf, shape, crs) -> np.ndarray:
+    out = np.zeros(shape, np.uint8)
+    src = wsrc.read(1)
+    src = np.where(src == 1, 1, 0).astype(np.uint8)
+    rasterio.warp.reproject(src, out, src_transform=wsrc.transform, src_crs=wsrc.crs or "EPSG:3857",
+                            dst_transform=win_tf, dst_crs=crs or "EPSG:3857", resampling=Resampling.nearest)
+    return out.astype(bool)
+
+
+def _sample_windows(width: int, height: int, size: int, n: int) -> List[Window]:
+    size = min(size, width, height)
+    k = max(1, int(math.floor(math.sqrt(n))))
+    xs = np.unique(np.linspace(0, width - size, k).astype(int))
+    ys = np.unique(np.linspace(0, height - size, k).astype(int))
+    return [Window(int(x), int(y), size, size) for y in ys for x in xs]
+
+
+def detect_changes(before_path: str, after_path: str, *, aoi=None, min_area_m2: float = 200.0,
+                   sensitivity: float = 0.5, change_raster_path: Optional[str] = None, bands_before=None,
+                   bands_after=None, water_before_path=None, water_after_path=None, block: int = 1024,
+                   workdir: Optional[str] = None, max_shift_px: float = 32.0, progress: Progress = None,
+                   cancel: CancelCheck = None) -> ChangeResult:
+    """Changed footprints between BEFORE and AFTER; see the module docstring for the method."""
+    if not 0.0 <= sensitivity <= 1.0:
+        raise InputError(f"Sensitivity must be between 0 and 1, not {sensitivity}.")
+    if min_area_m2 < 0:
+        raise InputError("The minimum area must be 0 m2 or more.")
+    tmp = tempfile.mkdtemp(prefix="quayside_change_", dir=workdir)
+
+    def prog(a, b):
+        return (lambda v: progress(a + (b - a) * v)) if progress else None
+
+    try:
+        with rasterio.open(before_path) as before, rasterio.open(after_path) as after:
+            return _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_path, bands_before,
+                           bands_after, water_before_path, water_after_path, block, max_shift_px, prog, cancel)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_path, bands_before, bands_after,
+            water_before_path, water_after_path, block, max_shift_px, prog, cancel) -> ChangeResult:
+    check_crs_pair(before, after)
+    bb, ba, notes = match_bands(before, after, bands_before, bands_after)
+    win = overlap_window(before, after)
+    from .coregister import _grid_notes
+
+    notes += _grid_notes(before, after, win)
+    georef = before.crs is not None
+    if georef:
+        scale = ground_scale(before.crs, before.transform, before.width, before.height,
+                             at=(win.col_off + win.width / 2, win.row_off + win.height / 2))
+    else:
+        scale = GroundScale(1.0, 1.0, False)
+        notes.append("The images have no CRS: areas are in square pixels and perimeters in pixels (units 'px'); the "
+                     "minimum area is read in square pixels.")
+    units = "m" if georef else "px"
+    px_m = scale.mean_m
+    px_area = scale.x_m * scale.y_m
+    aoi_union = None
+    if aoi:
+        aoi_union = unary_union([g for g in aoi if g is not None and not g.is_empty])
+        wb = box(*rasterio.windows.bounds(win, before.transform))
+        if aoi_union.is_empty or not aoi_union.intersects(wb):
+            raise InputError("The area of interest does not cover the overlap of BEFORE and AFTER: draw it over "
+                             "both images.")
+        x0, y0, x1, y1 = aoi_union.intersection(wb).bounds
+        aw = rasterio.windows.from_bounds(x0, y0, x1, y1, before.transform)
+        aw = aw.round_offsets(op="floor").round_lengths(op="ceil")
+        aw = aw.intersection(win)
+        win = Window(int(aw.col_off), int(aw.row_off), int(aw.width), int(aw.height))
+    gw, gh = int(win.width), int(win.height)
+    win_tf = before.transform * Affine.translation(win.col_off, win.row_off)
+
+    # 1. residual shift
+    shift, snotes = shift_between(before, after, win, bands=bb, bands_after=ba, max_shift_px=max_shift_px,
+                                  cancel=cancel, progress=prog(0.0, 0.05))
+    notes += snotes
+    notes.append(shift_sentence(shift, georef))
+    avrt = aligned_vrt(before, after, win, (shift.dx_px, shift.dy_px), "bilinear")
+
+    def read_b(w: Window):
+        return read_valid(before, Window(w.col_off + win.col_off, w.row_off + win.row_off, w.width, w.height), bb)
+
+    def read_a(w: Window):
+        return read_valid(avrt, w, ba)
+
+    try:
+        # 2. overview statistics: radiometry, sun
+        f_ov = max(1, int(math.ceil(max(gw, gh) / 1024)))
+        ov_shape = (max(1, gh // f_ov), max(1, gw // f_ov))
+        ovb = before.read(bb, window=win, out_shape=(len(bb),) + ov_shape, out_dtype="float32",
+                          resampling=Resampling.average)
+        ova = avrt.read(ba, out_shape=(len(ba),) + ov_shape, out_dtype="float32", resampling=Resampling.average)
+        okb = _valid_of(ovb, before.nodata)
+        oka = _valid_of(ova, avrt.nodata)
+        ok = okb & oka
+        if not okb.any():
+            raise InputError("BEFORE holds no valid pixels over the overlap (all nodata): choose another image or "
+                             "fix its nodata value.")
+        if not oka.any() or ok.sum() < 16:
+            raise InputError("AFTER holds no valid pixels over the overlap (all nodata): choose another image or "
+                             "fix its nodata value.")
+        step = max(1, int(ok.sum()) // 200000)
+        rad = fit_radiometry(ovb[:, ok][:, ::step], ova[:, ok][:, ::step])
+        notes.append("Radiometric normalisation (AFTER -> BEFORE, per band gain/offset on pseudo-invariant pixels): "
+                     + ", ".join(f"{g:.3g}/{o:+.3g}" for g, o in zip(rad.gain, rad.offset)) + ".")
+
+        # 3. change-part scales from full-resolution sample windows
+        struct_sigma = max(1.5, STRUCT_SIGMA_M / px_m)
+        halo = int(math.ceil(4 * struct_sigma + 3 * SMOOTH_PX + 16))
+        samples = {"lum": [], "chroma": [], "struct": [], "lb": [], "la": []}
+        grad_noise = []
+        raw_blocks = []
+        for sw in _sample_windows(gw, gh, 512, max(1, min(16, (gw * gh) // (512 * 512)))):
+            check_cancel(cancel)
+            xb, vb = read_b(sw)
+            xa, va = read_a(sw)
+            v = vb & va
+            if v.mean() < 0.3:
+                continue
+            xb = rad.before(xb)
+            xa = rad.after(xa)
+            lum, chroma, cross, eb, ea, lb, la, disc = _features(xb, xa, struct_sigma)
+            inner = ndimage.binary_erosion(v, iterations=int(2 * struct_sigma) + 2, border_value=0)
+            if inner.sum() < 100:
+                continue
+            grad_noise.append(np.sqrt(np.minimum(eb, ea)[inner]))
+            raw_blocks.append((lum[inner], chroma[inner], cross[inner], eb[inner], ea[inner], disc[inner]))
+        if not raw_blocks:
+            raise InputError("BEFORE and AFTER share too few valid pixels to compare: check their nodata values "
+                             "and their overlap.")
+        gn = np.concatenate(grad_noise)
+        noise = float(np.percentile(gn, 25)) + 1e-4
+        sc = _Scales()
+        sc.noise_grad = noise
+        for lum, chroma, cross, eb, ea, disc in raw_blocks:
+            samples["lum"].append(lum)
+            samples["chroma"].append(chroma)
+            samples["struct"].append(_struct(cross, eb, ea, noise, disc))
+        meds, spreads = [], []
+        for k in ("lum", "chroma", "struct"):
+            m, s = _robust(np.concatenate(samples[k]))
+            meds.append(m)
+            spreads.append(s)
+        sc.med = tuple(meds)
+        sc.lum, sc.chroma, sc.struct = spreads
+        if len(bb) == 1:
+            sc.chroma = 1e9
+        mag_sample = _magnitude((np.concatenate(samples["lum"]), np.concatenate(samples["chroma"]),
+                                 np.concatenate(samples["struct"])), sc)
+        thr, how = choose_threshold(mag_sample, sensitivity)
+        notes.append(f"Change threshold {thr:.2f} ({how}; sensitivity {sensitivity:g}).")
+
+        # 4. water masks on the grid (decimated)
+        fw = max(1, int(math.ceil(max(gw, gh) / WATER_MAX_PX)))
+        wsrc_b = _open_water(water_before_path, before, win, bb, fw, os.path.join(tmp, "wb"), notes, "BEFORE",
+                             cancel, None)
+        wsrc_a = _open_water(water_after_path, avrt, Window(0, 0, gw, gh), ba, fw, os.path.join(tmp, "wa"), notes,
+                             "AFTER", cancel, None)
+        _p = prog(0.05, 0.15)
+        if _p:
+            _p(1.0)
+
+        # 5. per-block magnitude, mask, evidence
+        sun_b = sun_direction(rad.before(ovb).mean(axis=0), okb)
+        sun_a = sun_direction(rad.after(ova).mean(axis=0), oka)
+        cr_path = change_raster_path or os.path.join(tmp, "change.tif")
+        prof = {"driver": "GTiff", "width": gw, "height": gh, "count": 1, "dtype": "float32", "crs": before.crs,
+                "transform": win_tf, "nodata": -1.0, "compress": "deflate", "BIGTIFF": "IF_SAFER"}
+        if gw >= 256 and gh >= 256:
+            prof.update(tiled=True, blockxsize=256, blockysize=256)
+        ev_prof = dict(prof, count=5, dtype="uint8", nodata=None)
+        ev_path = os.path.join(tmp, "evidence.tif")
+        size = max(int(block), 2 * halo)
+        total = n_windows(gw, gh, size)
+        min_px = max(1, int(round(min_area_m2 / px_area)))
+        clean_r = max(1, int(round(CLEAN_M / px_m)))
+        disk = _disk(clean_r)
+        mpath = os.path.join(tmp, "mask.tif")
+        with rasterio.open(cr_path, "w", **prof) as cdst, rasterio.open(ev_path, "w", **ev_prof) as edst, \
+                rasterio.open(mpath, "w", **dict(prof, dtype="uint8", nodata=None)) as mdst:
+            for i, (core, read) in enumerate(iter_windows(gw, gh, size, halo)):
+                check_cancel(cancel)
+                xb, vb = read_b(read)
+                xa, va = read_a(read)
+                v = vb & va
+                sl = core_slices(core, read)
+                shp = v.shape
+                rtf = window_transform(read, win_tf)
+                if aoi_union is not None:
+                    v &= features.rasterize([(aoi_union, 1)], out_shape=shp, transform=rtf, fill=0,
+                                            dtype="uint8").astype(bool)
+                if not v.any():
+                    cdst.write(np.full((1,) + (int(core.height), int(core.width)), -1.0, np.float32), window=core)
+                    edst.write(np.zeros((5, int(core.height), int(core.width)), np.uint8), window=core)
+                    mdst.write(np.zeros((1, int(core.height), int(core.width)), np.uint8), window=core)
+                    continue
+                xb = rad.before(xb)
+                xa = rad.after(xa)
+                lum, chroma, cross, eb, ea, lb, la, disc = _features(xb, xa, struct_sigma)
+                mag = _magnitude((lum, chroma, _struct(cross, eb, ea, noise, disc)), sc)
+                mag = ndimage.gaussian_filter(mag, max(0.7, 0.5 / px_m))
+                mag[~v] = 0.0
+                seed = mag > thr
+                grow = mag > 0.5 * thr
+                lab, n = ndimage.label(grow)
+                keep = np.zeros(n + 1, bool)
+                keep[np.unique(lab[seed])] = True
+                keep[0] = False
+                mask = keep[lab]
+                mask = ndimage.binary_closing(mask, disk, border_value=0)
+                mask = ndimage.binary_opening(mask, disk, border_value=0)
+                mask = _fill_small_holes(mask, min_px)
+                mask &= v
+                wb_ = _water_on_grid(wsrc_b, rtf, shp, before.crs) if wsrc_b is not None else np.zeros(shp, bool)
+                wa_ = _water_on_grid(wsrc_a, rtf, shp, before.crs) if wsrc_a is not None else np.zeros(shp, bool)
+                roof_b = _roof(lb)
+                roof_a = _roof(la)
+                ev = np.stack([_u8(lb), _u8(la), (wb_ * 1 + wa_ * 2).astype(np.uint8), _u8(roof_b), _u8(roof_a)])
+                out = mag.astype(np.float32)
+                out[~v] = -1.0
+                cdst.write(out[sl][None], window=core)
+                edst.write(ev[:, sl[0], sl[1]], window=core)
+                mdst.write(mask[sl].astype(np.uint8)[None], window=core)
+                _p = prog(0.15, 0.85)
+                if _p:
+                    _p((i + 1) / total)
+        for w_ in (wsrc_b, wsrc_a):
+            if w_ is not None:
+                w_.close()
+
+        # 6. polygons
+        polys = _polygonize(mpath, size, cancel)
+        changes = []
+        unit = (scale.x_m / abs(win_tf.a), scale.y_m / abs(win_tf.e), abs(win_tf.a), abs(win_tf.e))
+        with rasterio.open(cr_path) as cs, rasterio.open(ev_path) as es:
+            for j, poly in enumerate(polys):
+                if j % 50 == 0:
+                    check_cancel(cancel)
+                gp = _ground_poly(poly, before.crs, unit) if georef else _ground_poly(poly, None, (
+                    1.0 / abs(win_tf.a), 1.0 / abs(win_tf.e)))
+                if gp.area < min_area_m2:
+                    continue
+                ch = _attributes(poly, gp, cs, es, win_tf, thr, sun_b, sun_a, px_m)
+                if ch is None:
+                    continue
+                changes.append(ch)
+        _p = prog(0.85, 1.0)
+        if _p:
+            _p(1.0)
+        changes.sort(key=lambda c: -c.area_m2)
+        dropped = sum(1 for c in changes if c.type == "_water")
+        changes = [c for c in changes if c.type != "_water"]
+        if dropped:
+            notes.append(f"{dropped} change(s) on water at both dates (ships, plumes, glint) left out.")
+        return ChangeResult(changes=changes, shift=shift, change_raster_path=change_raster_path, notes=notes,
+                            units=units, pixel_size_m=px_m, threshold=thr)
+    finally:
+        avrt.close()
+
+
+def _valid_of(data: np.ndarray, nodata) -> np.ndarray:
+    ok = np.all(np.isfinite(data), axis=0)
+    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
+        ok &= ~np.all(data == np.float32(nodata), axis=0)
+    return ok
+
+
+def _u8(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x * 200.0), 0, 255).astype(np.uint8)
+
+
+def _roof(lum: np.ndarray) -> np.ndarray:
+    """Roof-likeness 0..1: bright and locally uniform."""
+    m1 = ndimage.uniform_filter(lum, 5)
+    m2 = ndimage.uniform_filter(lum * lum, 5)
+    sd = np.sqrt(np.maximum(m2 - m1 * m1, 0))
+    return np.clip(m1, 0, 1.2) * np.exp(-sd / 0.05)
+
+
+def _disk(r: int) -> np.ndarray:
+    y, x = np.mgrid[-r:r + 1, -r:r + 1]
+    return (x * x + y * y) <= r * r + 0.5
+
+
+def _fill_small_holes(mask: np.ndarray, max_px: int) -> np.ndarray:
+    holes = ndimage.binary_fill_holes(mask) & ~mask
+    lab, n = ndimage.label(holes)
+    if n == 0:
+        return mask
+    sizes = ndimage.sum(np.ones_like(lab), lab, np.arange(1, n + 1))
+    small = np.zeros(n + 1, bool)
+    small[1:] = sizes <= max_px
+    return mask | small[lab]
+
+
+def _open_water(path, src, win, bands, f, stem, notes, label, cancel, _unused):
+    if path:
+        ws = rasterio.open(path)
+        if (ws.crs is None) != (src.crs is None):
+            ws.close()
+            raise InputError(f"The {label} water mask and the image disagree on having a CRS: give a mask in the "
+                             "image's CRS.")
+        return ws
+    from .water import water_mask
+
+    try:
+        dec = _decimated(src, bands, win, f, stem + "_img.tif", nodata=src.nodata)
+        kw = {"red": 1, "green": 2, "blue": 3} if len(bands) >= 3 else {}
+        if len(bands) < 3:
+            return None
+        water_mask(dec, stem + "_water.tif", cancel=cancel, **kw)
+        return rasterio.open(stem + "_water.tif")
+    except InputError:
+        notes.append(f"No water mask could be computed for {label}; changes are not typed by water.")
+        return None
+
+
+def _polygonize(mask_path: str, size: int, cancel) -> list:
+    """Polygons of the mask, block by block, merged across block seams."""
+    interior, seam = [], []
+    with rasterio.open(mask_path) as m:
+        tf = m.transform
+        for core, _ in iter_windows(m.width, m.height, size, 0):
+            check_cancel(cancel)
+            a = m.read(1, window=core)
+            if not a.any():
+                continue
+            wt = window_transform(core, tf)
+            x0, y1 = wt * (0, 0)
+            x1, y0 = wt * (int(core.width), int(core.height))
+            edges = []
+            if core.col_off > 0:
+                edges.append(("x", x0))
+            if core.row_off > 0:
+                edges.append(("y", y1))
+            if core.col_off + core.width < m.width:
+                edges.append(("x", x1))
+            if core.row_off + core.height < m.height:
+                edges.append(("y", y0))
+            for geom, val in features.shapes(a, mask=a > 0, transform=wt, connectivity=8):
+                if not val:
+                    continue
+                p = shape(geom)
+                if not p.is_valid:  # 8-connected pieces can touch themselves at a corner
+                    p = p.buffer(0)
+                bx0, by0, bx1, by1 = p.bounds
+                touches = any((k == "x" and (abs(bx0 - v) < 1e-9 or abs(bx1 - v) < 1e-9)) or
+                              (k == "y" and (abs(by0 - v) < 1e-9 or abs(by1 - v) < 1e-9)) for k, v in edges)
+                (seam if touches else interior).append(p)
+    if seam:
+        u = unary_union(seam)
+        seam = list(getattr(u, "geoms", [u]))
+    return interior + seam
+
+
+def _attributes(poly, gp, cs, es, tf, thr, sun_b, sun_a, px_m) -> Optional[Change]:
+    x0, y0, x1, y1 = poly.bounds
+    pad = int(math.ceil(SHADOW_REACH_M / px_m)) + 2
+    w = rasterio.windows.from_bounds(x0, y0, x1, y1, tf).round_offsets(op="floor").round_lengths(op="ceil")
+    w = Window(w.col_off - pad, w.row_off - pad, w.width + 2 * pad, w.height + 2 * pad)
+    full = Window(0, 0, cs.width, cs.height)
+    w = w.intersection(full)
+    wt = window_transform(w, tf)
+    shp = (int(w.height), int(w.width))
+    inside = features.rasterize([(poly, 1)], out_shape=shp, transform=wt, fill=0, dtype="uint8").astype(bool)
+    if not inside.any():
+        return None
+    mag = cs.read(1, window=w)
+    ev = es.read(window=w).astype(np.float32)
+    lb, la = ev[0] / 200.0, ev[1] / 200.0
+    water = ev[2].astype(np.uint8)
+    wb = float(np.mean((water[inside] & 1) > 0))
+    wa = float(np.mean((water[inside] & 2) > 0))
+    cm = float(np.mean(mag[inside]))
+    bm = float(np.mean(lb[inside]))
+    am = float(np.mean(la[inside]))
+    score = float(np.clip(1.0 - math.exp(-max(0.0, cm / thr - 0.5)), 0.0, 1.0))
+    if wb > 0.6 and wa > 0.6:
+        typ = "_water"
+    elif wb >= 0.5 and wa < 0.5:
+        typ = "water_to_land"
+    elif wa >= 0.5 and wb < 0.5:
+        typ = "land_to_water"
+    else:
+        typ = _structure_type(inside, lb, la, ev[3] / 200.0, ev[4] / 200.0, sun_b, sun_a, px_m)
+    return Change(polygon=poly, area_m2=float(gp.area), perimeter_m=float(gp.length), type=typ, score=score,
+                  change_mean=cm, before_mean=bm, after_mean=am)
+
+
+def _shadow_evidence(inside, lum, sun, px_m) -> float:
+    """How much darker the ground just down-sun of the footprint is than the footprint's
+    own edge (0 when no sun direction)."""
+    if sun is None:
+        return 0.0
+    reach = max(2, int(round(SHADOW_REACH_M / px_m)))
+    band = np.zeros_like(inside)
+    ux, uy = sun
+    for k in range(1, reach + 1):
+        sh = ndimage.shift(inside.astype(np.float32), (uy * k, ux * k), order=0, mode="constant") > 0.5
+        band |= sh
+    band &= ~inside
+    edge = inside & ~ndimage.binary_erosion(inside, iterations=max(1, reach // 2))
+    if band.sum() < 3 or edge.sum() < 3:
+        return 0.0
+    return float(np.median(lum[edge]) - np.median(lum[band]))
+
+
+def _structure_type(inside, lb, la, rb, ra, sun_b, sun_a, px_m) -> str:
+    sb = _shadow_evidence(inside, lb, sun_b, px_m)
+    sa = _shadow_evidence(inside, la, sun_a, px_m)
+    roof = float(np.mean(ra[inside]) - np.mean(rb[inside]))
+    ev = (sa - sb) + 0.5 * roof
+    if ev > 0.08:
+        return "new_structure"
+    if ev < -0.08:
+        return "removed_structure"
+    return "other_surface"
