@@ -5,6 +5,9 @@ from __future__ import annotations
 from qgis.core import QgsProcessingProvider
 
 from ..icons import icon
+from .alg_coregister import CoregisterAlgorithm
+from .alg_detectchanges import DetectChangesAlgorithm
+from .alg_detectcontainers import DetectContainersAlgorithm
 from .alg_detectships import DetectShipsAlgorithm
 from .alg_watermask import WaterMaskAlgorithm
 
@@ -25,5 +28,6 @@ class QuaysideProvider(QgsProcessingProvider):
         return icon("quayside.svg")
 
     def loadAlgorithms(self):  # noqa: N802
-        for alg in (WaterMaskAlgorithm(), DetectShipsAlgorithm()):
+        for alg in (WaterMaskAlgorithm(), DetectShipsAlgorithm(), DetectContainersAlgorithm(),
+                    CoregisterAlgorithm(), DetectChangesAlgorithm()):
             self.addAlgorithm(alg)
