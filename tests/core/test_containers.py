@@ -1,0 +1,183 @@
+"""Container detection on small synthetic ports with truth (quayside.core.containers)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import rasterio
+from quayside.core import synth
+from quayside.core.containers import ContainerResult, detect_containers
+from quayside.core.errors import Cancelled, InputError
+from rasterio.transform import from_origin
+from shapely.geometry import box, shape
+from shapely.ops import unary_union
+
+
+def _truth(truth_dir):
+    with open(os.path.join(truth_dir, "yards.geojson")) as f:
+        yards = [(shape(ft["geometry"]), ft["properties"]["name"], ft["properties"]["capacity_teu"])
+                 for ft in json.load(f)["features"]]
+    with open(os.path.join(truth_dir, "containers_before.geojson")) as f:
+        boxes = [ft for ft in json.load(f)["features"] if ft["properties"]["location"] == "yard"]
+    out = {}
+    for g, name, cap in yards:
+        mine = [ft for ft in boxes if ft["properties"]["yard"] == name]
+        occ = unary_union([shape(ft["geometry"]) for ft in mine]).intersection(g).area / g.area * 100 if mine else 0
+        out[name] = dict(polygon=g, teu=sum(ft["properties"]["teu"] for ft in mine), occ=occ, cap=cap)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fine(synth_scene):
+    tif, d = synth_scene(0.5, 1024, seed=21)
+    return tif, _truth(d)
+
+
+@pytest.fixture(scope="module")
+def fine_result(fine):
+    tif, ty = fine
+    return detect_containers(tif, yards=[(v["polygon"], k) for k, v in ty.items()])
+
+
+def test_box_mode_teu_within_5_percent_of_boxes_seen_from_above(fine, fine_result):
+    _, ty = fine
+    res = fine_result
+    assert isinstance(res, ContainerResult)
+    assert res.mode == "boxes" and res.units == "m" and not res.auto_yards
+    assert res.pixel_size_m == pytest.approx(0.5, rel=0.01)
+    true_teu = sum(v["teu"] for v in ty.values())
+    assert true_teu > 100
+    assert abs(res.total_teu - true_teu) / true_teu <= 0.05
+    for s in res.stacks:
+        assert s.teu == s.boxes_20ft + 2 * s.boxes_40ft
+        assert s.yard in ty
+        assert s.colour in ("red", "orange", "yellow", "green", "blue", "white", "grey", "brown")
+        assert 10.0 < s.area_m2 < 40.0  # one 20 ft (14.8 m2) or 40 ft (29.7 m2) footprint
+    n20 = sum(s.boxes_20ft for s in res.stacks)
+    n40 = sum(s.boxes_40ft for s in res.stacks)
+    assert n20 > 0 and n40 > 0
+
+
+def test_occupancy_within_5_points(fine, fine_result):
+    _, ty = fine
+    assert {y.name for y in fine_result.yards} == set(ty)
+    for y in fine_result.yards:
+        assert y.mode == "boxes"
+        assert y.yard_area_m2 == pytest.approx(ty[y.name]["polygon"].area, rel=0.01)
+        assert abs(y.occupancy_pct - ty[y.name]["occ"]) <= 5.0
+        assert y.teu == pytest.approx(sum(s.teu for s in fine_result.stacks if s.yard == y.name))
+
+
+def test_stack_tiers_multiply_teu(fine, fine_result):
+    tif, ty = fine
+    res3 = detect_containers(tif, yards=[(v["polygon"], k) for k, v in ty.items()], stack_tiers=3)
+    assert res3.total_teu == pytest.approx(3 * fine_result.total_teu)
+    assert len(res3.stacks) == len(fine_result.stacks)
+
+
+def test_window_seams_count_nothing_twice(fine, fine_result):
+    tif, ty = fine
+    small = detect_containers(tif, yards=[(v["polygon"], k) for k, v in ty.items()], block=192)
+    assert abs(small.total_teu - fine_result.total_teu) <= 0.03 * fine_result.total_teu
+    # no two stacks overlap by more than a sliver
+    polys = [s.polygon for s in small.stacks]
+    overl = sum(1 for i, a in enumerate(polys) for b in polys[i + 1:]
+                if a.intersects(b) and a.intersection(b).area > 0.3 * min(a.area, b.area))
+    assert overl <= 0.01 * len(polys)
+
+
+def test_automatic_yards(fine):
+    tif, ty = fine
+    res = detect_containers(tif)
+    assert res.auto_yards
+    assert any("automatically" in n for n in res.notes)
+    assert res.yards and all(y.name.startswith("Auto yard") for y in res.yards)
+    assert all(s.yard is not None for s in res.stacks)
+    # the automatic yards cover most of the true yards' boxes
+    true_yards = unary_union([v["polygon"] for v in ty.values()])
+    found = unary_union([y.polygon for y in res.yards])
+    assert found.intersection(true_yards).area > 0.3 * found.area
+
+
+def test_empty_yard_under_2_percent_of_capacity(tmp_path):
+    spec = synth.SceneSpec(width=1024, height=1024, gsd=0.5, seed=21)
+    scene = synth.build_scene(spec)
+    yd = max(scene.layout.yards, key=lambda y: y["capacity_teu"])
+    for g in yd["grids"]:
+        g.tiers[:] = 0
+        g._runs = {}
+    tif = str(tmp_path / "empty.tif")
+    synth.render_to_tiff(scene, tif, epoch="before", conditions=synth.Conditions())
+    paths = synth.write_truth(scene, str(tmp_path), epoch="before")
+    ty = _truth(os.path.dirname(paths["yards"]))
+    assert ty[yd["name"]]["teu"] == 0 and ty[yd["name"]]["cap"] > 100
+    res = detect_containers(tif, yards=[(ty[yd["name"]]["polygon"], yd["name"])])
+    assert res.total_teu < 0.02 * ty[yd["name"]]["cap"]
+    assert res.yards[0].occupancy_pct < 2.0
+
+
+def test_area_mode_at_3_m(synth_scene):
+    tif, d = synth_scene(3.0, 384, seed=7)
+    ty = _truth(d)
+    res = detect_containers(tif, yards=[(v["polygon"], k) for k, v in ty.items()])
+    assert res.mode == "area"
+    assert any("too coarse" in n for n in res.notes)
+    assert res.stacks and all(s.boxes_20ft is None and s.boxes_40ft is None for s in res.stacks)
+    for s in res.stacks:
+        assert s.teu == pytest.approx(s.area_m2 / 14.8, rel=0.01)
+    assert all(y.mode == "area" for y in res.yards)
+    true_teu = sum(v["teu"] for v in ty.values())
+    assert abs(res.total_teu - true_teu) / true_teu <= 0.5
+
+
+def _write(path, data, crs="EPSG:32651", transform=None, nodata=None):
+    count, h, w = data.shape
+    prof = dict(driver="GTiff", width=w, height=h, count=count, dtype=data.dtype.name, nodata=nodata)
+    if crs is not None:
+        prof.update(crs=crs, transform=transform or from_origin(360000, 4290000, 0.5, 0.5))
+    with rasterio.open(path, "w", **prof) as dst:
+        dst.write(data)
+    return path
+
+
+def test_no_crs_reports_pixels(fine, tmp_path):
+    tif, _ = fine
+    with rasterio.open(tif) as src:
+        data = src.read(window=((0, 640), (0, 640)))
+    p = _write(str(tmp_path / "nocrs.tif"), data, crs=None)
+    whole = box(0, -1000, 1000, 1000)
+    res = detect_containers(p, yards=[(whole, "all")])
+    assert res.units == "px"
+    assert any("no CRS" in n for n in res.notes)
+    assert res.yards[0].yard_area_m2 == pytest.approx(640 * 640, rel=0.01)
+
+
+def test_input_errors(fine, tmp_path):
+    tif, ty = fine
+    one = _write(str(tmp_path / "one.tif"), np.full((1, 64, 64), 100, np.uint8))
+    with pytest.raises(InputError, match="band"):
+        detect_containers(one)
+    nod = _write(str(tmp_path / "nodata.tif"), np.zeros((3, 64, 64), np.uint8), nodata=0)
+    with pytest.raises(InputError, match="nodata"):
+        detect_containers(nod)
+    far = box(0, 0, 10, 10)
+    with pytest.raises(InputError, match="overlap"):
+        detect_containers(tif, aoi=[far])
+    with pytest.raises(InputError, match="overlap"):
+        detect_containers(tif, yards=[(far, "far")])
+    with pytest.raises(InputError, match="tiers"):
+        detect_containers(tif, stack_tiers=0)
+    with pytest.raises(InputError, match="Sensitivity"):
+        detect_containers(tif, sensitivity=1.5)
+
+
+def test_progress_and_cancel(fine):
+    tif, ty = fine
+    seen = []
+    yards = [(v["polygon"], k) for k, v in ty.items()]
+    detect_containers(tif, yards=yards, block=256, progress=seen.append)
+    assert seen and seen[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in seen)
+    assert seen == sorted(seen)
+    with pytest.raises(Cancelled):
+        detect_containers(tif, yards=yards, block=256, cancel=lambda: True)
