@@ -9,6 +9,8 @@ from .alg_coregister import CoregisterAlgorithm
 from .alg_detectchanges import DetectChangesAlgorithm
 from .alg_detectcontainers import DetectContainersAlgorithm
 from .alg_detectships import DetectShipsAlgorithm
+from .alg_portreport import PortReportAlgorithm
+from .alg_timeseries import ActivityTimeSeriesAlgorithm
 from .alg_watermask import WaterMaskAlgorithm
 
 
@@ -29,5 +31,6 @@ class QuaysideProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802
         for alg in (WaterMaskAlgorithm(), DetectShipsAlgorithm(), DetectContainersAlgorithm(),
-                    CoregisterAlgorithm(), DetectChangesAlgorithm()):
+                    CoregisterAlgorithm(), DetectChangesAlgorithm(), ActivityTimeSeriesAlgorithm(),
+                    PortReportAlgorithm()):
             self.addAlgorithm(alg)
