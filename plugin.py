@@ -38,6 +38,16 @@ class QuaysidePlugin:
             # the registry refuses (and deletes) a second provider with the same id
             if QgsApplication.processingRegistry().addProvider(provider):
                 self.provider = provider
+        # the shipped models (processing/models/*.model3) under Processing > Models
+        try:
+            from .processing.models import install_models
+
+            self._models_added = install_models()
+        except Exception as exc:  # never let a settings problem stop the provider
+            from qgis.core import Qgis, QgsMessageLog
+
+            QgsMessageLog.logMessage(self.tr("Quayside models not installed: {}").format(exc), "Quayside",
+                                     Qgis.Warning)
 
     # -- Desktop ---------------------------------------------------------
     def initGui(self):  # noqa: N802 (QGIS's name)
@@ -104,3 +114,8 @@ class QuaysidePlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        if getattr(self, "_models_added", False):
+            from .processing.models import uninstall_models
+
+            uninstall_models()
+            self._models_added = False

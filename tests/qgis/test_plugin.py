@@ -28,7 +28,9 @@ def test_class_factory_without_iface(qgis_processing):
     plugin = quayside.classFactory(None)
     plugin.initGui()  # with no iface: only the provider
     assert QgsApplication.processingRegistry().providerById("quayside") is not None
-    assert QgsApplication.processingRegistry().algorithmById("quayside:watermask") is not None
+    ids = {a.id() for a in QgsApplication.processingRegistry().providerById("quayside").algorithms()}
+    assert ids == {"quayside:" + n for n in ("watermask", "detectships", "detectcontainers", "coregister",
+                                             "detectchanges", "activitytimeseries", "portreport")}
     plugin.unload()
     assert QgsApplication.processingRegistry().providerById("quayside") is None
 
