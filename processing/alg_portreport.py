@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import math
 import os
 
 from qgis.core import (
@@ -631,11 +632,16 @@ class PortReportAlgorithm(QuaysideAlgorithm):
         bar = QgsLayoutItemScaleBar(layout)
         bar.setStyle("Single Box")
         bar.setLinkedMap(m)
-        bar.applyDefaultSize()
         bar.setUnits(QgsUnitTypes.DistanceMeters)
-        bar.setNumberOfSegments(3)
+        bar.setNumberOfSegments(2)
         bar.setNumberOfSegmentsLeft(0)
+        # two segments of a round length, about a sixth of the map each, so the labels never crowd
+        span = extent.width() * (111320.0 if crs.isGeographic() else 1.0) / 6.0
+        mag = 10 ** math.floor(math.log10(max(span, 1e-6)))
+        step = next(k * mag for k in (5, 2, 1) if k * mag <= span) if span >= mag else mag
+        bar.setUnitsPerSegment(step)
         bar.setUnitLabel("m")
+        bar.setHeight(2.5)
         layout.addLayoutItem(bar)
         bar.setBackgroundEnabled(True)
         bar.attemptMove(QgsLayoutPoint(x + 3, y + h - 12, QgsUnitTypes.LayoutMillimeters))

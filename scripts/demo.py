@@ -56,6 +56,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=3000, help="scene width and height in pixels")
     ap.add_argument("--gsd", type=float, default=0.5, help="metres per pixel")
     ap.add_argument("--seed", type=int, default=2016)
+    ap.add_argument("--skip-series", action="store_true", help="skip the six-date time series and report")
     a = ap.parse_args(argv)
     import_quayside()
     from quayside.core import synth
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
     before, after = pair["before"], pair["after"]
     print(f"  scene written in {time.time() - t0:.0f} s: {os.path.relpath(before)}, {os.path.relpath(after)}")
 
-    manifest = {"gpkg": gpkg, "rasters": [], "layers": [], "summary": []}
+    manifest = {"gpkg": gpkg, "rasters": [], "layers": [], "tables": [], "summary": []}
     manifest["rasters"] += [{"path": before, "name": "before 2016-05-14"},
                             {"path": after, "name": "after 2016-09-20"}]
 
@@ -104,9 +105,36 @@ def main(argv=None) -> int:
         manifest["summary"].append(_ships_summary(gpkg, f"ships_{tag}", tag, pair.get("truth", {}).get(
             f"ships_{tag}"), res))
 
+    # 3. container stacks and yard occupancy at both dates, in the yards an analyst would have drawn
+    yards = pair.get("truth", {}).get("yards")
+    for tag, img in (("before", before), ("after", after)):
+        params = {"INPUT": img, "OUTPUT": gpkg_uri(gpkg, f"containers_{tag}"),
+                  "SUMMARY": gpkg_uri(gpkg, f"yard_summary_{tag}").replace(" (geom)", ""),
+                  "YARD_OUTLINES": gpkg_uri(gpkg, f"yards_{tag}")}
+        if yards:
+            params.update(YARDS=yards, YARD_NAME_FIELD="name")
+        res = run_alg("quayside:detectcontainers", params, log)
+        manifest["layers"].insert(0, {"uri": f"{gpkg}|layername=containers_{tag}", "name": f"containers ({tag})",
+                                      "style": "containers.qml", "visible": tag == "before"})
+        manifest["layers"].insert(0, {"uri": f"{gpkg}|layername=yards_{tag}", "name": f"yards ({tag})",
+                                      "style": "yards.qml", "visible": tag == "before"})
+        manifest["tables"].append({"uri": f"{gpkg}|layername=yard_summary_{tag}", "name": f"yard summary ({tag})"})
+        manifest["summary"].append(_containers_summary(gpkg, f"yard_summary_{tag}", tag, pair.get("truth", {}).get(
+            f"containers_{tag}"), res))
+
+    # 4. construction change between the two dates
+    change_tif = os.path.join(out, "change_magnitude.tif")
+    res = run_alg("quayside:detectchanges", {"BEFORE": before, "AFTER": after, "OUTPUT": gpkg_uri(gpkg, "changes"),
+                                             "CHANGE_RASTER": change_tif}, log)
+    manifest["layers"].insert(0, {"uri": f"{gpkg}|layername=changes", "name": "changes (before → after)",
+                                  "style": "changes.qml", "visible": False})
+    manifest["rasters"].append({"path": change_tif, "name": "change magnitude", "style": "change_raster.qml",
+                                "visible": False, "above": True})
+    manifest["summary"].append(_changes_summary(gpkg, res, pair.get("truth", {}).get("changes")))
+
     # ground truth for comparison (not styled as results)
     for name, path in sorted(pair.get("truth", {}).items()):
-        if path.endswith(".geojson") and name.startswith(("ships", "changes", "piers")):
+        if path.endswith(".geojson") and name.startswith(("ships", "changes", "piers", "yards")):
             manifest["layers"].append({"uri": path, "name": f"truth: {name}", "style": None, "visible": False,
                                        "group": "ground truth"})
 
@@ -117,14 +145,30 @@ def main(argv=None) -> int:
     log.write(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         raise SystemExit(f"building the QGIS project failed:\n{proc.stderr[-3000:]}")
+
+    series_summary = None
+    if not a.skip_series:
+        print("Port activity over six dates (time series, model, report) ...", flush=True)
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "demo_series.py"), "--out",
+                               os.path.join(out, "series")], capture_output=True, text=True)
+        log.write(proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            raise SystemExit(f"the time-series demo failed:\n{proc.stderr[-3000:]}")
+        series_summary = proc.stdout.strip().splitlines()
     log.close()
 
     print("\nWhat Quayside found:")
     for line in manifest["summary"]:
         print("  - " + line)
+    if series_summary:
+        print("\nPort activity over time (series/summary.txt):")
+        for line in series_summary:
+            if line.startswith(("date", "20", "total")):
+                print("  " + line)
     print("\nFiles:")
     for path in (gpkg, os.path.join(out, "quayside_demo.qgz"), os.path.join(out, "quayside_demo_overview.png"),
-                 scene_dir, os.path.join(out, "demo.log")):
+                 scene_dir, os.path.join(out, "series", "report.pdf"), os.path.join(out, "series", "activity.png"),
+                 os.path.join(out, "demo.log")):
         print(f"  {os.path.relpath(path)}")
     print(f"\nOpen the project in QGIS: qgis {os.path.relpath(os.path.join(out, 'quayside_demo.qgz'))}")
     print(f"(demo finished in {time.time() - t0:.0f} s)")
@@ -147,6 +191,46 @@ def _ships_summary(gpkg, table, tag, truth_path, res):
     text += f", {len(docked)} docked"
     if longest:
         text += f"; longest {longest[0]:.0f} m" + (f" at {longest[2]}" if longest[2] else "")
+    return text + f" [{res['_seconds']:.0f} s]"
+
+
+def _containers_summary(gpkg, table, tag, truth_path, res):
+    from osgeo import ogr
+
+    ds = ogr.Open(gpkg)
+    lyr = ds.GetLayerByName(table)
+    rows = [(f.GetField("yard"), f.GetField("teu"), f.GetField("occupancy_pct")) for f in lyr]
+    true_teu = None
+    if truth_path and os.path.exists(truth_path):
+        with open(truth_path) as fh:
+            true_teu = sum(f["properties"]["teu"] for f in json.load(fh)["features"]
+                           if f["properties"].get("location") == "yard")
+    text = f"containers ({tag}): {res.get('results', {}).get('TOTAL_TEU', 0):.0f} TEU seen from above"
+    if true_teu is not None:
+        text += f" (truth {true_teu} TEU of top boxes)"
+    text += f", mode {res.get('results', {}).get('MODE', '?')}; " + "; ".join(
+        f"{y}: {occ:.0f} % occupied" for y, _, occ in rows)
+    return text + f" [{res['_seconds']:.0f} s]"
+
+
+def _changes_summary(gpkg, res, truth_path):
+    from osgeo import ogr
+
+    ds = ogr.Open(gpkg)
+    lyr = ds.GetLayerByName("changes")
+    by_type = {}
+    for f in lyr:
+        t = f.GetField("type")
+        n, a = by_type.get(t, (0, 0.0))
+        by_type[t] = (n + 1, a + (f.GetField("area_m2") or 0.0))
+    r = res.get("results", {})
+    text = "changes: " + ", ".join(f"{t} {n} ({a:,.0f} m²)" for t, (n, a) in sorted(by_type.items()))
+    text += f"; shift {r.get('SHIFT_X_PX', 0):+.2f}, {r.get('SHIFT_Y_PX', 0):+.2f} px"
+    if truth_path and os.path.exists(truth_path):
+        with open(truth_path) as fh:
+            feats = json.load(fh)["features"]
+        big = [f["properties"] for f in feats if f["properties"]["type"] != "other_surface"]
+        text += "; truth: " + ", ".join(f"{p['type']} {p['area_m2']:,.0f} m²" for p in big)
     return text + f" [{res['_seconds']:.0f} s]"
 
 

@@ -1,12 +1,14 @@
 """Demo of port activity over time: six dates of the demo port (ships arriving and
-leaving, yards filling and emptying), then, through qgis_process, the activity time
-series, the shipped model and the port report; a summary against the truth.
+leaving, yards filling and emptying), then, through qgis_process, the shipped model
+(water, ships and containers on the latest image, the activity time series and the
+port report); with --separate the time series and report algorithms on their own.
+A summary against the truth.
 
     .venv/bin/python scripts/demo_series.py --out demo_output/series
 
 Writes into --out: series/ (dated GeoTIFFs + truth), activity.csv, detections.gpkg,
-activity.png/.svg, report.pdf, report.html (+ report_files/), model/ (the model's
-outputs), report_page1.png (pdftoppm, when available) and summary.txt.
+activity.png/.svg, report.pdf, report.html (+ report_files/), latest_*.gpkg/csv (the
+model's results on the latest image), report_page1.png (pdftoppm) and summary.txt.
 """
 
 from __future__ import annotations
@@ -53,10 +55,11 @@ def truth_of(series_dir: str, date: str) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(REPO, "demo_output", "series"))
-    ap.add_argument("--size", type=int, default=1600, help="scene width and height in pixels")
+    ap.add_argument("--size", type=int, default=1200, help="scene width and height in pixels")
     ap.add_argument("--gsd", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=2016)
-    ap.add_argument("--skip-model", action="store_true", help="do not run the model (faster)")
+    ap.add_argument("--separate", action="store_true",
+                    help="run the time series and the report as separate algorithms instead of the model")
     a = ap.parse_args(argv)
     if PLUGINS not in sys.path:
         sys.path.insert(0, PLUGINS)
@@ -76,32 +79,36 @@ def main(argv=None) -> int:
     piers = os.path.join(series_dir, f"piers_{DATES[0]}.geojson")
     yards = os.path.join(series_dir, "yards.geojson")
 
-    res = qgis_process("quayside:activitytimeseries", {
-        "FOLDER": series_dir, "PIERS": piers, "PIER_NAME_FIELD": "name", "YARDS": yards, "YARD_NAME_FIELD": "name",
-        "OUTPUT": os.path.join(out, "activity.csv"), "DETECTIONS": os.path.join(out, "detections.gpkg"),
-        "CHART": os.path.join(out, "activity.png")}, log)
-    print(f"  activitytimeseries: {res['_seconds']:.0f} s", flush=True)
-    res = qgis_process("quayside:portreport", {
-        "FOLDER": series_dir, "PIERS": piers, "PIER_NAME_FIELD": "name", "YARDS": yards, "YARD_NAME_FIELD": "name",
-        "SERIES": os.path.join(out, "activity.csv"), "DETECTIONS": os.path.join(out, "detections.gpkg"),
-        "TITLE": "Demo port: activity May–October 2016",
-        "OUTPUT_HTML": os.path.join(out, "report.html"), "OUTPUT_PDF": os.path.join(out, "report.pdf")}, log)
-    print(f"  portreport: {res['_seconds']:.0f} s", flush=True)
-    if not a.skip_model:
-        mdir = os.path.join(out, "model")
-        os.makedirs(mdir)
+    if a.separate:
+        # each algorithm on its own, as an analyst would run them from the toolbox
+        res = qgis_process("quayside:activitytimeseries", {
+            "FOLDER": series_dir, "PIERS": piers, "PIER_NAME_FIELD": "name", "YARDS": yards,
+            "YARD_NAME_FIELD": "name", "OUTPUT": os.path.join(out, "activity.csv"),
+            "DETECTIONS": os.path.join(out, "detections.gpkg"), "CHART": os.path.join(out, "activity.png")}, log)
+        print(f"  activitytimeseries: {res['_seconds']:.0f} s", flush=True)
+        res = qgis_process("quayside:portreport", {
+            "FOLDER": series_dir, "PIERS": piers, "PIER_NAME_FIELD": "name", "YARDS": yards,
+            "YARD_NAME_FIELD": "name", "SERIES": os.path.join(out, "activity.csv"),
+            "DETECTIONS": os.path.join(out, "detections.gpkg"), "TITLE": "Demo port: activity May–October 2016",
+            "OUTPUT_HTML": os.path.join(out, "report.html"), "OUTPUT_PDF": os.path.join(out, "report.pdf")}, log)
+        print(f"  portreport: {res['_seconds']:.0f} s", flush=True)
+    else:
+        # the shipped model does it all in one run: water, ships and containers on the latest image, then
+        # the time series of the folder and the report
         res = qgis_process(MODEL, {
             "folder": series_dir, "reference": os.path.join(series_dir, DATES[-1] + ".tif"), "piers": piers,
             "pier_name_field": "name", "yards": yards, "yard_name_field": "name", "stack_tiers": 1,
-            "timeseries:activity": os.path.join(mdir, "activity.csv"),
-            "timeseries:detections": os.path.join(mdir, "detections.gpkg"),
-            "timeseries:chart": os.path.join(mdir, "activity.png"),
-            "report:report_html": os.path.join(mdir, "report.html"),
-            "report:report_pdf": os.path.join(mdir, "report.pdf"),
-            "watermask:water": os.path.join(mdir, "water.gpkg"), "detectships:ships": os.path.join(mdir, "ships.gpkg"),
-            "detectcontainers:stacks": os.path.join(mdir, "stacks.gpkg"),
-            "detectcontainers:yard_summary": os.path.join(mdir, "yards.csv")}, log)
-        print(f"  model port_activity: {res['_seconds']:.0f} s", flush=True)
+            "timeseries:activity": os.path.join(out, "activity.csv"),
+            "timeseries:detections": os.path.join(out, "detections.gpkg"),
+            "timeseries:chart": os.path.join(out, "activity.png"),
+            "report:report_html": os.path.join(out, "report.html"),
+            "report:report_pdf": os.path.join(out, "report.pdf"),
+            "watermask:water": os.path.join(out, "latest_water.gpkg"),
+            "detectships:ships": os.path.join(out, "latest_ships.gpkg"),
+            "detectcontainers:stacks": os.path.join(out, "latest_stacks.gpkg"),
+            "detectcontainers:yard_summary": os.path.join(out, "latest_yards.csv")}, log)
+        print(f"  model port_activity (water, ships, containers, time series, report): {res['_seconds']:.0f} s",
+              flush=True)
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-r", "110", "-png", "-f", "1", "-l", "1", "-singlefile",
                         os.path.join(out, "report.pdf"), os.path.join(out, "report_page1")], check=False)
