@@ -61,8 +61,13 @@ Method
    or, for brightness-level pieces, one end in open water among neighbours
    (moored side by side). Pieces joined to land at one end only are shaped like
    jetties, groynes, pier heads and crane booms, and are rejected (on the real
-   and synthetic ports such hypotheses were mostly structures). Free pieces in a
-   narrow wedge behind a brighter ship are its wake (:func:`_drop_wakes`).
+   and synthetic ports such hypotheses were mostly structures). Land counted as
+   contact excludes the hypothesis' own piece of land when the hypothesis is
+   nearly all of it (an isolated body: at coarse resolution the blurred ends
+   trimmed off a hull are not a jetty it is joined to). Free pieces in a narrow
+   wedge behind a brighter ship that itself trails disturbed water, aligned with
+   its track or a Kelvin arm, are its wake (:func:`_drop_wakes`); ships anchored
+   in a line are not each other's wakes.
    Overlapping hypotheses are resolved by greedy non-maximum suppression on
    pixel masks (:func:`_suppress`).
 
@@ -586,6 +591,10 @@ class _Ctx:
         self.structure = structure
         self.xs = x / sig  # colour in local noise units
         self.rough = _roughness(zb)
+        # pieces of land and their sizes: a hypothesis that is nearly the whole of its piece is
+        # an island of its own (its trimmed fringe is not land it touches)
+        self.solid_lab, n = ndimage.label(self.solid, structure=np.ones((3, 3), bool))
+        self.solid_size = np.bincount(self.solid_lab.ravel(), minlength=n + 1)
 
 
 def _moments(rows: np.ndarray, cols: np.ndarray, p: _Params):
@@ -781,7 +790,16 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     mb = np.zeros((r1 - r0, c1 - c0), bool)
     mb[rows + r_off - r0, cols + c_off - c0] = True
     ring = ndimage.binary_dilation(mb, structure=np.ones((3, 3), bool)) & ~mb
+    n_px = int(rows.size)
     land_b = ctx.solid[big].copy()
+    ids = np.unique(ctx.solid_lab[big][mb])
+    ids = ids[ids > 0]
+    ring_n = int(ring.sum())
+    for i_ in ids:
+        # the blurred ends and sides of an isolated body, trimmed from the hypothesis, are not
+        # land it lies against
+        if ctx.solid_size[i_] <= n_px + ring_n:
+            land_b &= ctx.solid_lab[big] != i_
     neut = np.zeros_like(mb)
     if neutral is not None and neutral.any():
         nr, nc = np.nonzero(neutral)
@@ -1045,7 +1063,10 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
     order = sorted(cands, key=lambda c: -c.feat.get("zb_top", 0.0))
     dropped = set()
     for i, a in enumerate(order):
-        if id(a) in dropped or a.feat.get("contact") != "anchored" or a.length < 2.5 * a.width:
+        # only a ship that trails a disturbed wake has one: ships anchored in a line are not
+        # each other's wakes
+        if (id(a) in dropped or a.feat.get("contact") != "anchored" or a.length < 2.5 * a.width
+                or a.feat.get("wake", 0.0) < WAKE_MIN):
             continue
         ux, uy = math.cos(a.theta), math.sin(a.theta)
         for b in order[i + 1:]:
@@ -1054,9 +1075,12 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
             dx, dy = (b.cx - a.cx) * p.x_m, (b.cy - a.cy) * p.y_m
             u, v = dx * ux + dy * uy, -dx * uy + dy * ux
             beyond = abs(u) - 0.5 * a.length
-            if 0 < beyond <= WAKE_REACH * a.length and abs(v) <= a.width + math.tan(math.radians(12)) * beyond:
-                if b.feat.get("zb_top", 0.0) < a.feat.get("zb_top", 0.0):
-                    dropped.add(id(b))
+            # a wake piece runs along the track or a Kelvin arm (19.5 deg off it) and is dimmer
+            # than the hull that makes it
+            aligned = abs(math.remainder(b.theta - a.theta, math.pi)) <= math.radians(35)
+            if (0 < beyond <= WAKE_REACH * a.length and abs(v) <= a.width + math.tan(math.radians(12)) * beyond
+                    and aligned and b.feat.get("zb_top", 0.0) < a.feat.get("zb_top", 0.0)):
+                dropped.add(id(b))
     return [c for c in cands if id(c) not in dropped]
 
 

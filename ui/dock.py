@@ -357,8 +357,21 @@ class QuaysideDock(QgsDockWidget):
             jobs[runs.SHIPS] = params
         if self.containers_check.isChecked():
             yards = self.yards_combo.currentLayer()
-            jobs[runs.CONTAINERS] = {"INPUT": after.source(), "YARDS": yards.source() if yards else aoi}
+            # without yards the algorithm finds them itself, within the view
+            params = {"INPUT": after.source(), "AOI": aoi, "SENSITIVITY": self.sensitivity_spin.value()}
+            if yards is not None:
+                params.update({"YARDS": yards.source(), "YARD_NAME_FIELD": self._yard_name_field(yards)})
+            jobs[runs.CONTAINERS] = params
         return jobs
+
+    @staticmethod
+    def _yard_name_field(layer) -> str:
+        """The yards layer's name field: 'name' (or another text field called like it), else none."""
+        names = [f.name() for f in layer.fields()]
+        for candidate in ("name", "yard", "Name", "NAME", "yard_name"):
+            if candidate in names:
+                return candidate
+        return ""
 
     def _piers_for_run(self, folder: str) -> Optional[str]:
         store = self.current_store(quiet=True)

@@ -294,3 +294,29 @@ def test_synthetic_port_10m(synth_scene):
         if any(s.polygon.intersects(g) for g, _ in truth):
             near += 1
     assert near >= 0.6 * len(res.ships)
+
+
+def test_ships_anchored_in_a_line_are_not_wakes(tmp_path):
+    # two anchored ships one behind the other on the same axis, the second dimmer: with no
+    # disturbed water behind the first, the second is not a piece of its wake
+    lead = hull(150, 24, ORIGIN[0] + 300, ORIGIN[1] - 540, 90)
+    second = hull(120, 20, ORIGIN[0] + 570, ORIGIN[1] - 540, 90)
+    tif = render(str(tmp_path / "line.tif"), [(lead, (215, 215, 210)), (second, (120, 60, 50))],
+                 size=(360, 360), quay_rows=0)
+    res = detect_ships(tif)
+    assert len(matches(res.ships, lead)) == 1 and len(matches(res.ships, second)) == 1, \
+        [(s.length_m, s.state) for s in res.ships]
+    assert len(res.ships) == 2
+    assert all(s.state == "anchored" for s in res.ships)
+
+
+def test_coarse_anchored_ship_is_not_a_jetty(tmp_path):
+    # at 10 m a 200 m ship is 20 x 3 pixels: its blurred ends, trimmed from the hypothesis,
+    # must not count as land it touches (which would make it a jetty joined at one end)
+    px = 10.0
+    g = hull(200, 30, ORIGIN[0] + 1500, ORIGIN[1] - 1500, 130)
+    tif = render(str(tmp_path / "coarse.tif"), [(g, (180, 60, 45))], size=(300, 300), quay_rows=0, px=px)
+    res = detect_ships(tif)
+    (s,) = matches(res.ships, g, 0.25)
+    assert s.state == "anchored"
+    assert abs(s.length_m - 200) <= max(0.03 * 200, px) + px, s.length_m

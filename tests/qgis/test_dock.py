@@ -161,7 +161,7 @@ def test_detection_jobs_use_view_and_piers(dock, tmp_path):
     assert jobs[tasks.SHIPS]["PIER_NAME_FIELD"] == "name"
     piers = QgsVectorLayer(jobs[tasks.SHIPS]["PIERS"], "p", "ogr")
     assert [f["name"] for f in piers.getFeatures()] == ["Quay 1"]
-    assert jobs[tasks.CONTAINERS]["YARDS"] == jobs[tasks.CHANGES]["AOI"]
+    assert jobs[tasks.CONTAINERS]["AOI"] == jobs[tasks.CHANGES]["AOI"] and "YARDS" not in jobs[tasks.CONTAINERS]
 
 
 def ships_layer():
