@@ -250,7 +250,7 @@ class PortReportAlgorithm(QuaysideAlgorithm):
             if parameters.get(key) not in (None, ""):
                 child[key] = parameters[key]
         # dates resolved here (temporal properties included) win: pass them through layer objects
-        child["INPUTS"] = [self._dated_layer(r) for r in in_range]
+        child["INPUTS"] = [self._dated_layer(r, context) for r in in_range]
         table = self.parameterAsVectorLayer(parameters, self.SERIES, context)
         dets = self.parameterAsVectorLayer(parameters, self.DETECTIONS, context)
         if table is None:
@@ -370,7 +370,7 @@ class PortReportAlgorithm(QuaysideAlgorithm):
                        ships_total=[r["ships"] for r in rows])
 
     @staticmethod
-    def _dated_layer(ref):
+    def _dated_layer(ref, context):
         """A raster layer whose temporal properties carry the resolved date (so the child keeps it)."""
         from qgis.core import QgsDateTimeRange
         from qgis.PyQt.QtCore import QDate, QDateTime, QTime
@@ -380,10 +380,9 @@ class PortReportAlgorithm(QuaysideAlgorithm):
         props = layer.temporalProperties()
         props.setFixedTemporalRange(QgsDateTimeRange(start, start))
         props.setIsActive(True)
-        PortReportAlgorithm._layers_alive.append(layer)
+        # the context owns it and frees it with the run (a layer kept until Python exits outlives QGIS)
+        context.temporaryLayerStore().addMapLayer(layer)
         return layer
-
-    _layers_alive = []
 
     @staticmethod
     def _row(f) -> dict:

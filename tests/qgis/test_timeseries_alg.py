@@ -80,7 +80,7 @@ def test_folder_series_table_detections_chart(quayside_provider, series, tmp_pat
 
 
 def test_dates_from_layer_temporal_properties(quayside_provider, series, tmp_path):
-    from qgis.core import QgsDateTimeRange, QgsRasterLayer
+    from qgis.core import QgsDateTimeRange, QgsProject, QgsRasterLayer
     from qgis.PyQt.QtCore import QDate, QDateTime, QTime
 
     import processing
@@ -95,6 +95,9 @@ def test_dates_from_layer_temporal_properties(quayside_provider, series, tmp_pat
         layer = QgsRasterLayer(p, f"pass {'ab'[i]}")
         assert layer.isValid()
         layers.append(layer)
+    # the project owns the layers and frees them while QGIS is up (a layer freed by Python
+    # after exitQgis crashes QGIS 3.22 at exit)
+    QgsProject.instance().addMapLayers(layers, False)
     with pytest.raises(Exception) as err:
         processing.run("quayside:activitytimeseries", {"INPUTS": layers, "OUTPUT": "memory:",
                                                        "DETECTIONS": "memory:"})
@@ -109,6 +112,7 @@ def test_dates_from_layer_temporal_properties(quayside_provider, series, tmp_pat
                                                          "DETECTIONS": "memory:"})
     rows = list(res["OUTPUT"].getFeatures())
     got = sorted((f["acquired"].toString("yyyy-MM-dd"), f["image"], f["date_source"]) for f in rows)
+    QgsProject.instance().removeMapLayers([lyr.id() for lyr in layers])
     assert got == [("2017-03-01", "pass a", "given"), ("2017-04-11", "pass b", "given")]
 
 
