@@ -47,27 +47,37 @@ Method
    (above 0.5) or raises (below) both. Pixels above the threshold seed regions
    that grow into pixels above half of it (hysteresis, Canny 1986).
 
-5. **Clean-up**: closing then opening with a disc of about 1.5 m, holes below the
-   minimum area filled, pieces smaller than the minimum area dropped (after the
-   polygons of neighbouring blocks are merged), changes wholly on water at both
-   dates (ships, plumes, glint) dropped.
+5. **Building index** (:mod:`quayside.core.change_morph`): the Morphological
+   Building Index (Huang & Zhang 2011) of each date's normalised brightness (max of
+   the visible bands), with linear structuring elements from ``MBI_MIN_M`` to
+   ``MBI_MAX_M`` in four directions, computed block by block with a halo as long as
+   the longest element; its threshold is Otsu's on the MBI of both dates in sample
+   windows, scaled by the sensitivity.
 
-6. **Polygons** from the cleaned mask (rasterio.features.shapes), block by block,
-   merged across block seams; areas and perimeters in metres on the WGS84
-   ellipsoid (local radii of curvature at each footprint, :mod:`quayside.core.geo`).
+6. **Clean-up**: closing then opening with a disc of about 1.5 m and holes below
+   the minimum area filled; polygons of the candidate regions merged across block
+   seams; regions below the minimum area dropped.
 
-7. **Typing** of each footprint from its share of water at each date (water
-   masks given, or computed with :func:`quayside.core.water.water_mask` on a
-   decimated copy of each date): water -> land is ``water_to_land``, land -> water
-   ``land_to_water``. On land, a built structure differs from open ground by
-   being raised (it casts a shadow) and having a roof (bright, uniform, straight
-   edged). The sun's direction is found in each image from the direction in which
-   strong bright-to-dark edges face (shadows lie on the far side of what casts
-   them); the *shadow evidence* of a footprint at a date is how much darker than
-   the footprint the ground just beyond its down-sun edge is. Shadow evidence and
-   roof evidence (brightness and smoothness relative to the scene) that appear
-   give ``new_structure``, that disappear ``removed_structure``; otherwise
-   ``other_surface`` (paving, earthworks, vegetation, container stacks).
+7. **Object-level decisions** (:mod:`quayside.core.change_objects`), one candidate
+   region at a time, on an evidence raster written during the block pass (both
+   dates' brightness, chromaticity, smoothed texture, MBI, shadow and vegetation
+   flags, water masks): water at both dates is dropped (vessels, plumes, glint);
+   new / removed structures are the pixels where the MBI rose / fell and is high at
+   the date the structure stands (Huang, Zhang & Zhu 2014), split along image
+   outlines, trimmed to their roof's own colour (so paving, earthworks and shadows
+   beside a building are not in its area), and accepted when rectangular and/or
+   supported by a cast shadow that appeared (disappeared); flat rectangular
+   shadow-casting segments complete roofs the MBI misses; a structure on former
+   water is ``water_to_land`` when it continues the stable land beside it (a pier
+   extended) and dropped when it sits in open water and does not (a vessel);
+   ``water_to_land`` / ``land_to_water`` from the water masks (computed with
+   :func:`quayside.core.water.water_mask` on a decimated copy of each date), and a
+   local test for ponds too narrow for the scene-wide mask (dark at one date only,
+   coloured like water, nothing raised beside it); what is left is
+   ``other_surface`` only when wide, strong, not vegetation at either date (ExG), not
+   a shadow that moved, and its chromaticity changed (illumination changes
+   brightness, not colour). Areas and perimeters in metres on the WGS84 ellipsoid
+   (local radii of curvature at each footprint, :mod:`quayside.core.geo`).
 
 Bad input (no overlap, a CRS on one side only, bands that cannot be matched,
 all nodata) raises :class:`~quayside.core.errors.InputError`.
@@ -93,6 +103,8 @@ from scipy import ndimage
 from shapely.geometry import box, shape
 from shapely.ops import unary_union
 
+from .change_morph import mbi
+from .change_objects import CHROMA_SCALE, E_BB, E_RB, N_EVIDENCE, ObjectContext, decide, evidence_block
 from .coregister import Shift, aligned_vrt, check_crs_pair, overlap_window, shift_between, shift_sentence
 from .errors import InputError
 from .geo import GroundScale, ground_scale
@@ -105,6 +117,11 @@ CLEAN_M = 1.5  # radius of the morphological clean-up (metres)
 WATER_MAX_PX = 2048  # water masks are computed on copies at most this large
 SHADOW_REACH_M = 6.0  # how far beyond a footprint's down-sun edge its shadow is looked for
 PIF_FRACTION = 0.4
+MBI_SEEDS = False
+GAIN_MAX = 2.5  # a fitted gain beyond this (or below its inverse) means the fit found no invariant pixels
+MBI_MIN_M = 2.0  # shortest linear structuring element of the MBI (metres)
+MBI_MAX_M = 100.0  # longest (metres): buildings up to about this wide in every direction
+MBI_MAX_PX = 201  # and at most this many pixels (bounds the halo)
 
 
 @dataclass
@@ -232,6 +249,19 @@ def fit_radiometry(xb: np.ndarray, xa: np.ndarray) -> _Radiometry:
                        hi.astype(np.float32))
 
 
+def match_ranges(xb: np.ndarray, xa: np.ndarray) -> _Radiometry:
+    """AFTER mapped onto BEFORE by matching the 2nd and 98th percentiles of each band."""
+    pb = np.percentile(xb, [2, 98], axis=1)
+    pa = np.percentile(xa, [2, 98], axis=1)
+    gain = (pb[1] - pb[0]) / np.maximum(pa[1] - pa[0], 1e-6)
+    offset = pb[0] - gain * pa[0]
+    lo = np.percentile(xb, 1, axis=1)
+    hi = np.percentile(xb, 99, axis=1)
+    hi = np.where(hi > lo, hi, lo + 1.0)
+    return _Radiometry(gain.astype(np.float32), offset.astype(np.float32), lo.astype(np.float32),
+                       hi.astype(np.float32))
+
+
 # --------------------------------------------------------------------------------------------
 # per-block features
 
@@ -342,47 +372,6 @@ def choose_threshold(sample: np.ndarray, sensitivity: float) -> Tuple[float, str
     floor = med + k * mad
     t = max(t_otsu * (1.4 - 0.8 * sensitivity), floor)
     return float(t), f"Otsu {t_otsu:.2f}, noise floor {floor:.2f}"
-
-
-# --------------------------------------------------------------------------------------------
-# sun direction and shadow evidence
-
-
-def sun_direction(lum: np.ndarray, valid: np.ndarray) -> Optional[Tuple[float, float]]:
-    """Unit vector (dcol, drow) pointing down-sun (the way shadows are cast), from the
-    orientation of strong bright-to-dark edges whose dark side is very dark: the edges
-    between a raised object and its own shadow. None when no direction dominates."""
-    s = ndimage.gaussian_filter(lum, 1.0)
-    gx = ndimage.sobel(s, axis=1)
-    gy = ndimage.sobel(s, axis=0)
-    mag = np.hypot(gx, gy)
-    ok = valid & np.isfinite(mag)
-    if ok.sum() < 100:
-        return None
-    dark = s < np.percentile(s[ok], 25)
-    # dark side of each edge pixel: the pixel 2 px down-gradient (gradient points bright-ward)
-    strong = ok & (mag > np.percentile(mag[ok], 97))
-    rows, cols = np.nonzero(strong)
-    if rows.size < 50:
-        return None
-    ux = -gx[rows, cols] / mag[rows, cols]
-    uy = -gy[rows, cols] / mag[rows, cols]
-    r2 = np.clip(np.rint(rows + 2 * uy).astype(int), 0, s.shape[0] - 1)
-    c2 = np.clip(np.rint(cols + 2 * ux).astype(int), 0, s.shape[1] - 1)
-    isdark = dark[r2, c2]
-    if isdark.sum() < 30:
-        return None
-    w = mag[rows, cols][isdark]
-    ang = np.arctan2(uy[isdark], ux[isdark])
-    # the direction of bright->dark edges facing a shadow: weighted mean resultant
-    hist, edges = np.histogram(ang, bins=36, range=(-math.pi, math.pi), weights=w)
-    hist = ndimage.uniform_filter1d(hist, 3, mode="wrap")
-    k = int(np.argmax(hist))
-    opposite = hist[(k + 18) % 36]
-    if hist[k] < 1.3 * max(opposite, 1e-9):
-        return None
-    a = 0.5 * (edges[k] + edges[k + 1])
-    return math.cos(a), math.sin(a)
 
 
 # --------------------------------------------------------------------------------------------
@@ -538,6 +527,11 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                              "fix its nodata value.")
         step = max(1, int(ok.sum()) // 200000)
         rad = fit_radiometry(ovb[:, ok][:, ::step], ova[:, ok][:, ::step])
+        if np.any(rad.gain < 1 / GAIN_MAX) or np.any(rad.gain > GAIN_MAX):
+            # so much changed that the pseudo-invariant pixels are not invariant: match robust ranges
+            rad = match_ranges(ovb[:, ok][:, ::step], ova[:, ok][:, ::step])
+            notes.append("Few pixels are unchanged between the dates: AFTER's brightness range is matched to "
+                         "BEFORE's instead of fitted on unchanged pixels.")
         notes.append("Radiometric normalisation (AFTER -> BEFORE, per band gain/offset on pseudo-invariant pixels): "
                      + ", ".join(f"{g:.3g}/{o:+.3g}" for g, o in zip(rad.gain, rad.offset)) + ".")
 
@@ -587,6 +581,25 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
         thr, how = choose_threshold(mag_sample, sensitivity)
         notes.append(f"Change threshold {thr:.2f} ({how}; sensitivity {sensitivity:g}).")
 
+        # building index (MBI) threshold: Otsu on the MBI of both dates in a few sample windows
+        s_min = max(3, int(round(MBI_MIN_M / px_m)))
+        s_max = max(s_min + 4, min(MBI_MAX_PX, int(round(MBI_MAX_M / px_m))))
+        hist_mbi = np.zeros(256, np.float64)
+        for sw in _sample_windows(gw, gh, 512, 4):
+            check_cancel(cancel)
+            xb, vb = read_b(sw)
+            xa, va = read_a(sw)
+            v = vb & va
+            if v.mean() < 0.3:
+                continue
+            for x in (rad.before(xb), rad.after(xa)):
+                m_ = mbi(_fill_invalid(x.max(axis=0), v), s_min, s_max)
+                hist_mbi += np.bincount(np.clip((m_[v] * 255).astype(np.int32), 0, 255), minlength=256)
+        tau_mbi = _otsu_hist(hist_mbi) * (1.3 - 0.6 * sensitivity)
+        tau_dmbi = 0.5 * tau_mbi
+        notes.append(f"Building index threshold {tau_mbi:.2f} (Otsu on the MBI of both dates), minimum rise or fall "
+                     f"{tau_dmbi:.2f}.")
+
         # 4. water masks on the grid (decimated)
         fw = max(1, int(math.ceil(max(gw, gh) / WATER_MAX_PX)))
         wsrc_b = _open_water(water_before_path, before, win, bb, fw, os.path.join(tmp, "wb"), notes, "BEFORE",
@@ -598,14 +611,16 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
             _p(1.0)
 
         # 5. per-block magnitude, mask, evidence
-        sun_b = sun_direction(rad.before(ovb).mean(axis=0), okb)
-        sun_a = sun_direction(rad.after(ova).mean(axis=0), oka)
+        # shadows are looked for all around a footprint: the sun's direction is not estimated
+        sun_b = sun_a = None
         cr_path = change_raster_path or os.path.join(tmp, "change.tif")
         prof = {"driver": "GTiff", "width": gw, "height": gh, "count": 1, "dtype": "float32", "crs": before.crs,
                 "transform": win_tf, "nodata": -1.0, "compress": "deflate", "BIGTIFF": "IF_SAFER"}
         if gw >= 256 and gh >= 256:
             prof.update(tiled=True, blockxsize=256, blockysize=256)
-        ev_prof = dict(prof, count=5, dtype="uint8", nodata=None)
+        ev_prof = dict(prof, count=N_EVIDENCE, dtype="uint8", nodata=None)
+        halo = max(halo, s_max + 4)
+        water_rb = np.zeros(3, np.float64)  # sums of r and b chromaticity over water at both dates, count
         ev_path = os.path.join(tmp, "evidence.tif")
         size = max(int(block), 2 * halo)
         total = n_windows(gw, gh, size)
@@ -628,7 +643,7 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                                             dtype="uint8").astype(bool)
                 if not v.any():
                     cdst.write(np.full((1,) + (int(core.height), int(core.width)), -1.0, np.float32), window=core)
-                    edst.write(np.zeros((5, int(core.height), int(core.width)), np.uint8), window=core)
+                    edst.write(np.zeros((N_EVIDENCE, int(core.height), int(core.width)), np.uint8), window=core)
                     mdst.write(np.zeros((1, int(core.height), int(core.width)), np.uint8), window=core)
                     continue
                 xb = rad.before(xb)
@@ -644,15 +659,23 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                 keep[np.unique(lab[seed])] = True
                 keep[0] = False
                 mask = keep[lab]
+                # building change (Huang, Zhang & Zhu 2014): the MBI rose or fell where it is high at one date
+                mbi_b = mbi(_fill_invalid(xb.max(axis=0), v), s_min, s_max)
+                mbi_a = mbi(_fill_invalid(xa.max(axis=0), v), s_min, s_max)
+                if MBI_SEEDS:
+                    bseed = (np.maximum(mbi_a, mbi_b) > tau_mbi) & (np.abs(mbi_a - mbi_b) > tau_dmbi)
+                    mask |= ndimage.binary_opening(bseed, disk, border_value=0)
                 mask = ndimage.binary_closing(mask, disk, border_value=0)
                 mask = ndimage.binary_opening(mask, disk, border_value=0)
                 mask = _fill_small_holes(mask, min_px)
                 mask &= v
                 wb_ = _water_on_grid(wsrc_b, rtf, shp, before.crs) if wsrc_b is not None else np.zeros(shp, bool)
                 wa_ = _water_on_grid(wsrc_a, rtf, shp, before.crs) if wsrc_a is not None else np.zeros(shp, bool)
-                roof_b = _roof(lb)
-                roof_a = _roof(la)
-                ev = np.stack([_u8(lb), _u8(la), (wb_ * 1 + wa_ * 2).astype(np.uint8), _u8(roof_b), _u8(roof_a)])
+                ev = evidence_block(xb, xa, lb, la, wb_, wa_, mbi_b, mbi_a, px_m)
+                ww = (wb_ & wa_ & v)[sl]
+                if ww.any():
+                    water_rb += (ev[E_RB][sl][ww].sum() / CHROMA_SCALE, ev[E_BB][sl][ww].sum() / CHROMA_SCALE,
+                                 ww.sum())
                 out = mag.astype(np.float32)
                 out[~v] = -1.0
                 cdst.write(out[sl][None], window=core)
@@ -665,30 +688,31 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
             if w_ is not None:
                 w_.close()
 
-        # 6. polygons
+        # 6. object-level decisions on the candidate regions
+        ctx = ObjectContext(thr=thr, tau_mbi=tau_mbi, tau_dmbi=tau_dmbi, px_m=px_m, min_px=min_px, clean_r=clean_r,
+                            sun_b=sun_b, sun_a=sun_a,
+                            water_colour=(water_rb[0] / water_rb[2], water_rb[1] / water_rb[2]) if water_rb[2] > 100
+                            else None)
         polys = _polygonize(mpath, size, cancel)
         changes = []
         unit = (scale.x_m / abs(win_tf.a), scale.y_m / abs(win_tf.e), abs(win_tf.a), abs(win_tf.e))
+
+        def ground(p):
+            if georef:
+                return _ground_poly(p, before.crs, unit)
+            return _ground_poly(p, None, (1.0 / abs(win_tf.a), 1.0 / abs(win_tf.e)))
+
         with rasterio.open(cr_path) as cs, rasterio.open(ev_path) as es:
             for j, poly in enumerate(polys):
                 if j % 50 == 0:
                     check_cancel(cancel)
-                gp = _ground_poly(poly, before.crs, unit) if georef else _ground_poly(poly, None, (
-                    1.0 / abs(win_tf.a), 1.0 / abs(win_tf.e)))
-                if gp.area < min_area_m2:
+                if ground(poly).area < min_area_m2:
                     continue
-                ch = _attributes(poly, gp, cs, es, win_tf, thr, sun_b, sun_a, px_m)
-                if ch is None:
-                    continue
-                changes.append(ch)
+                changes += _object_changes(poly, cs, es, win_tf, ctx, ground, min_area_m2)
         _p = prog(0.85, 1.0)
         if _p:
             _p(1.0)
         changes.sort(key=lambda c: -c.area_m2)
-        dropped = sum(1 for c in changes if c.type == "_water")
-        changes = [c for c in changes if c.type != "_water"]
-        if dropped:
-            notes.append(f"{dropped} change(s) on water at both dates (ships, plumes, glint) left out.")
         return ChangeResult(changes=changes, shift=shift, change_raster_path=change_raster_path, notes=notes,
                             units=units, pixel_size_m=px_m, threshold=thr)
     finally:
@@ -700,18 +724,6 @@ def _valid_of(data: np.ndarray, nodata) -> np.ndarray:
     if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
         ok &= ~np.all(data == np.float32(nodata), axis=0)
     return ok
-
-
-def _u8(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(x * 200.0), 0, 255).astype(np.uint8)
-
-
-def _roof(lum: np.ndarray) -> np.ndarray:
-    """Roof-likeness 0..1: bright and locally uniform."""
-    m1 = ndimage.uniform_filter(lum, 5)
-    m2 = ndimage.uniform_filter(lum * lum, 5)
-    sd = np.sqrt(np.maximum(m2 - m1 * m1, 0))
-    return np.clip(m1, 0, 1.2) * np.exp(-sd / 0.05)
 
 
 def _disk(r: int) -> np.ndarray:
@@ -790,65 +802,62 @@ def _polygonize(mask_path: str, size: int, cancel) -> list:
     return interior + seam
 
 
-def _attributes(poly, gp, cs, es, tf, thr, sun_b, sun_a, px_m) -> Optional[Change]:
+def _object_changes(poly, cs, es, tf, ctx: ObjectContext, ground, min_area_m2) -> List[Change]:
+    """Typed, measured footprints of one candidate region (see :mod:`.change_objects`)."""
     x0, y0, x1, y1 = poly.bounds
-    pad = int(math.ceil(SHADOW_REACH_M / px_m)) + 2
+    pad = int(math.ceil(SHADOW_REACH_M / ctx.px_m)) + 4
     w = rasterio.windows.from_bounds(x0, y0, x1, y1, tf).round_offsets(op="floor").round_lengths(op="ceil")
     w = Window(w.col_off - pad, w.row_off - pad, w.width + 2 * pad, w.height + 2 * pad)
-    full = Window(0, 0, cs.width, cs.height)
-    w = w.intersection(full)
+    w = w.intersection(Window(0, 0, cs.width, cs.height))
     wt = window_transform(w, tf)
     shp = (int(w.height), int(w.width))
     inside = features.rasterize([(poly, 1)], out_shape=shp, transform=wt, fill=0, dtype="uint8").astype(bool)
     if not inside.any():
-        return None
+        return []
     mag = cs.read(1, window=w)
-    ev = es.read(window=w).astype(np.float32)
-    lb, la = ev[0] / 200.0, ev[1] / 200.0
-    water = ev[2].astype(np.uint8)
-    wb = float(np.mean((water[inside] & 1) > 0))
-    wa = float(np.mean((water[inside] & 2) > 0))
-    cm = float(np.mean(mag[inside]))
-    bm = float(np.mean(lb[inside]))
-    am = float(np.mean(la[inside]))
-    score = float(np.clip(1.0 - math.exp(-max(0.0, cm / thr - 0.5)), 0.0, 1.0))
-    if wb > 0.6 and wa > 0.6:
-        typ = "_water"
-    elif wb >= 0.5 and wa < 0.5:
-        typ = "water_to_land"
-    elif wa >= 0.5 and wb < 0.5:
-        typ = "land_to_water"
-    else:
-        typ = _structure_type(inside, lb, la, ev[3] / 200.0, ev[4] / 200.0, sun_b, sun_a, px_m)
-    return Change(polygon=poly, area_m2=float(gp.area), perimeter_m=float(gp.length), type=typ, score=score,
-                  change_mean=cm, before_mean=bm, after_mean=am)
+    mag = np.where(mag < 0, 0.0, mag)
+    ev = es.read(window=w)
+    lb = ev[0].astype(np.float32) / 200.0
+    la = ev[1].astype(np.float32) / 200.0
+    out = []
+    for d in decide(inside, mag, ev, ctx):
+        m = d.mask.astype(np.uint8)
+        for geom, _val in features.shapes(m, mask=m > 0, transform=wt, connectivity=8):
+            p = shape(geom)
+            if not p.is_valid:
+                p = p.buffer(0)
+            gp = ground(p)
+            if gp.area < min_area_m2:
+                continue
+            sel = features.rasterize([(p, 1)], out_shape=shp, transform=wt, fill=0, dtype="uint8").astype(bool)
+            if not sel.any():
+                continue
+            out.append(Change(polygon=p, area_m2=float(gp.area), perimeter_m=float(gp.length), type=d.type,
+                              score=float(d.score), change_mean=float(mag[sel].mean()),
+                              before_mean=float(lb[sel].mean()), after_mean=float(la[sel].mean())))
+    return out
 
 
-def _shadow_evidence(inside, lum, sun, px_m) -> float:
-    """How much darker the ground just down-sun of the footprint is than the footprint's
-    own edge (0 when no sun direction)."""
-    if sun is None:
-        return 0.0
-    reach = max(2, int(round(SHADOW_REACH_M / px_m)))
-    band = np.zeros_like(inside)
-    ux, uy = sun
-    for k in range(1, reach + 1):
-        sh = ndimage.shift(inside.astype(np.float32), (uy * k, ux * k), order=0, mode="constant") > 0.5
-        band |= sh
-    band &= ~inside
-    edge = inside & ~ndimage.binary_erosion(inside, iterations=max(1, reach // 2))
-    if band.sum() < 3 or edge.sum() < 3:
-        return 0.0
-    return float(np.median(lum[edge]) - np.median(lum[band]))
+def _fill_invalid(img: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Invalid pixels take the value of the nearest valid one, so that a nodata edge (a shifted
+    image's empty column) does not read as a dark border to the morphological indices."""
+    if valid.all() or not valid.any():
+        return np.where(valid, img, 0.0).astype(np.float32)
+    _, (iy, ix) = ndimage.distance_transform_edt(~valid, return_indices=True)
+    return img[iy, ix].astype(np.float32)
 
 
-def _structure_type(inside, lb, la, rb, ra, sun_b, sun_a, px_m) -> str:
-    sb = _shadow_evidence(inside, lb, sun_b, px_m)
-    sa = _shadow_evidence(inside, la, sun_a, px_m)
-    roof = float(np.mean(ra[inside]) - np.mean(rb[inside]))
-    ev = (sa - sb) + 0.5 * roof
-    if ev > 0.08:
-        return "new_structure"
-    if ev < -0.08:
-        return "removed_structure"
-    return "other_surface"
+def _otsu_hist(hist: np.ndarray) -> float:
+    """Otsu's threshold of a 256-bin histogram over 0..1."""
+    h = hist.astype(np.float64)
+    if h.sum() <= 0:
+        return 0.2
+    c = (np.arange(256) + 0.5) / 256.0
+    w0 = np.cumsum(h)
+    w1 = h.sum() - w0
+    m0 = np.cumsum(h * c)
+    mt = m0[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mt * w0 / h.sum() - m0) ** 2 / (w0 * w1)
+    between = np.nan_to_num(between)
+    return float(c[int(np.argmax(between))])
