@@ -40,17 +40,9 @@ class CoregisterAlgorithm(QuaysideAlgorithm):
     SHIFT_X_M = "SHIFT_X_M"
     SHIFT_Y_M = "SHIFT_Y_M"
 
-    def name(self) -> str:
-        return "coregister"
-
-    def displayName(self) -> str:  # noqa: N802
-        return self.tr("Co-register a pair of images")
-
-    def group(self) -> str:
-        return self.tr("Change")
-
-    def groupId(self) -> str:  # noqa: N802
-        return "change"
+    ALG_ID = "coregister"
+    DISPLAY_NAME = "Co-register a pair of images"
+    GROUP = ("change", "Change")
 
     def shortHelpString(self) -> str:  # noqa: N802
         return self.tr(

@@ -49,17 +49,9 @@ class DetectChangesAlgorithm(QuaysideAlgorithm):
     SHIFT_X_PX = "SHIFT_X_PX"
     SHIFT_Y_PX = "SHIFT_Y_PX"
 
-    def name(self) -> str:
-        return "detectchanges"
-
-    def displayName(self) -> str:  # noqa: N802
-        return self.tr("Detect construction changes")
-
-    def group(self) -> str:
-        return self.tr("Change")
-
-    def groupId(self) -> str:  # noqa: N802
-        return "change"
+    ALG_ID = "detectchanges"
+    DISPLAY_NAME = "Detect construction changes"
+    GROUP = ("change", "Change")
 
     def shortHelpString(self) -> str:  # noqa: N802
         return self.tr(

@@ -56,17 +56,9 @@ class DetectContainersAlgorithm(QuaysideAlgorithm):
     TOTAL_TEU = "TOTAL_TEU"
     MODE = "MODE"
 
-    def name(self) -> str:
-        return "detectcontainers"
-
-    def displayName(self) -> str:  # noqa: N802
-        return self.tr("Detect containers")
-
-    def group(self) -> str:
-        return self.tr("Containers")
-
-    def groupId(self) -> str:  # noqa: N802
-        return "containers"
+    ALG_ID = "detectcontainers"
+    DISPLAY_NAME = "Detect containers"
+    GROUP = ("containers", "Containers")
 
     def shortHelpString(self) -> str:  # noqa: N802
         return self.tr(

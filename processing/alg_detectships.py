@@ -42,17 +42,9 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
     OUTPUT = "OUTPUT"
     COUNT = "COUNT"
 
-    def name(self) -> str:
-        return "detectships"
-
-    def displayName(self) -> str:  # noqa: N802
-        return self.tr("Detect ships")
-
-    def group(self) -> str:
-        return self.tr("Ships")
-
-    def groupId(self) -> str:  # noqa: N802
-        return "ships"
+    ALG_ID = "detectships"
+    DISPLAY_NAME = "Detect ships"
+    GROUP = ("ships", "Ships")
 
     def shortHelpString(self) -> str:  # noqa: N802
         return self.tr(

@@ -117,17 +117,9 @@ class PortReportAlgorithm(QuaysideAlgorithm):
     OUTPUT_PDF = "OUTPUT_PDF"
     CHART = "CHART"
 
-    def name(self) -> str:
-        return "portreport"
-
-    def displayName(self) -> str:  # noqa: N802
-        return self.tr("Port activity report")
-
-    def group(self) -> str:
-        return self.tr("Activity")
-
-    def groupId(self) -> str:  # noqa: N802
-        return "activity"
+    ALG_ID = "portreport"
+    DISPLAY_NAME = "Port activity report"
+    GROUP = ("activity", "Activity")
 
     def flags(self):
         # print layouts render with fonts and painters that belong to the main thread

@@ -152,17 +152,9 @@ class ActivityTimeSeriesAlgorithm(QuaysideAlgorithm):
     IMAGES = "IMAGES"
     CHART_SVG = "CHART_SVG"
 
-    def name(self) -> str:
-        return "activitytimeseries"
-
-    def displayName(self) -> str:  # noqa: N802
-        return self.tr("Port activity time series")
-
-    def group(self) -> str:
-        return self.tr("Activity")
-
-    def groupId(self) -> str:  # noqa: N802
-        return "activity"
+    ALG_ID = "activitytimeseries"
+    DISPLAY_NAME = "Port activity time series"
+    GROUP = ("activity", "Activity")
 
     def shortHelpString(self) -> str:  # noqa: N802
         return self.tr(

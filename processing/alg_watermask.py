@@ -71,17 +71,9 @@ class WaterMaskAlgorithm(QuaysideAlgorithm):
     OUTPUT = "OUTPUT"
     OUTPUT_RASTER = "OUTPUT_RASTER"
 
-    def name(self) -> str:
-        return "watermask"
-
-    def displayName(self) -> str:  # noqa: N802
-        return self.tr("Water mask")
-
-    def group(self) -> str:
-        return self.tr("Water and coast")
-
-    def groupId(self) -> str:  # noqa: N802
-        return "water"
+    ALG_ID = "watermask"
+    DISPLAY_NAME = "Water mask"
+    GROUP = ("water", "Water and coast")
 
     def shortHelpString(self) -> str:  # noqa: N802
         return self.tr(

@@ -51,7 +51,26 @@ class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
 
 
 class QuaysideAlgorithm(QgsProcessingAlgorithm):
-    """Base class: translation, icon, group, and core-call helpers."""
+    """Base class: identity from class attributes, translation, icon, and core-call helpers.
+
+    A subclass sets ``ALG_ID`` (lower-case id), ``DISPLAY_NAME`` and ``GROUP``
+    (group id, group name); the names are translated through :meth:`tr`."""
+
+    ALG_ID = ""
+    DISPLAY_NAME = ""
+    GROUP = ("", "")
+
+    def name(self) -> str:
+        return self.ALG_ID
+
+    def displayName(self) -> str:  # noqa: N802
+        return self.tr(self.DISPLAY_NAME)
+
+    def group(self) -> str:
+        return self.tr(self.GROUP[1])
+
+    def groupId(self) -> str:  # noqa: N802
+        return self.GROUP[0]
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate(type(self).__name__, text)
