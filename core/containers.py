@@ -5,52 +5,68 @@ downloaded. Every step works on one block of the raster at a time (with a halo).
 
 Method
 ------
-1. **Box-coloured pixels.** Bands are put on one common scale (1-99 % of the
-   overview over all bands, so colour balance is kept). A pixel is *container
-   like* when it is coloured -- its absolute chroma ``max(r,g,b) - min(r,g,b)``
-   is above a threshold; an absolute rather than a relative chroma keeps
-   boxes in shadow (still coloured, only darker) while the neutral yard
-   surface, asphalt, concrete and shadows on them stay out -- or when it is
-   neutral but clearly brighter than the local ground (white, grey and beige
-   boxes). The local ground is a low percentile of brightness over ~60 m
-   (a rank filter on a decimated copy; Soille 2003, ch. 4). Dark neutral
-   surfaces (coal, asphalt, shadow) are never container like. An opening
-   of ~1 m removes painted lines and crane legs.
-2. **Blocks and their grid.** Connected pieces of the (slightly closed) mask
+1. **Ground model, lit and shadowed.** Bands are put on one common scale (1-99 %
+   of the overview over all bands, so colour balance is kept). The yard surface
+   is the commonest near-neutral colour: its per-band median over ~60 m (or 20
+   pixels at coarse resolution) of near-neutral pixels is the *lit ground*. A
+   shadow is lit by the sky alone, so shadowed ground is the lit ground times a
+   per-band factor that is the same over the scene (bluish, as the sky is:
+   the ratio of direct to diffuse light, Finlayson et al. 2006 on illuminant
+   invariance; Tsai 2006 on shadow detection in colour aerial images); the
+   factor is measured on the commonest dark level of each block.
+2. **Box pixels.** A pixel is box-like when its log-colour distance to the
+   nearer of the two ground colours is large: a box differs from the ground it
+   stands on in colour or brightness whether it is lit or in the shadow of a
+   higher stack (a grey box in shadow is brighter than the shadowed ground, a
+   blue one bluer). An opening of ~1.3 m (at least 2 px) removes what is
+   narrower than a box: mixed pixels along shadow edges, painted lines, joints,
+   crane girders (Soille 2003, ch. 4).
+3. **Blocks and their grid.** Connected pieces of the (slightly closed) mask
    are candidate blocks. Each block's grid orientation comes from the
    structure tensor of the brightness gradient folded to 90 degrees
    (the angle of ``sum |g|^2 exp(4 i phi)``: rows and box ends are at right
-   angles, Bigün & Granlund 1987; Kass & Witkin 1987), and the principal axis
-   of the block decides which of the two directions runs along the rows.
-   The block is resampled into that grid frame (u along the rows, v across).
-3. **Rows** (box mode, pixels <= 1 m). The across-row edge profile (colour
-   change in v, averaged along u) is matched with a comb of teeth at the row
-   pitch (2.5-3.2 m: 2.44 m boxes with their handling gaps) and the best
-   pitch and phase define the rows -- a one-dimensional version of the
-   lattice fitting used for regular structures (e.g. Hays et al. 2006). A
-   block too narrow for two rows is one row centred on its mask.
-4. **Boxes along a row.** Runs of container-like pixels along each row
-   (holes < 1.5 m closed, runs < 4 m dropped) hold ``round((L + g) / 6.3)``
-   TEU slots (a 20 ft box is 6.06 m, a 40 ft box 12.19 m = 2 TEU, gaps ~0.4 m).
-   A slot boundary is real when the along-row colour change or the dark dip
-   of door ends and gaps is strong there; slots not separated by a boundary
-   pair up into 40 ft boxes. This is the granulometric reading of a row
-   (Matheron 1975; Serra 1982): lengths, not shapes, give the unit sizes.
-5. **Look-alikes.** Rows of trailers and parked cars stand on visible ground
-   gaps (trailer pitch 3.4-4.2 m, cars 1.8 m wide) so their rows fit no
-   container pitch or break into pieces shorter than a 20 ft box; a block
-   whose fitted rows are mostly ground, or whose boxes have no boundaries
-   (a uniform or finely ribbed roof), is dropped: a block must show the
-   colour variety of mixed boxes (the colour change between boxes is
-   measured, roofs have one colour) and box ends at container spacing.
-6. **Coarse pixels** (area mode, > 1 m): boxes are not resolved; the covered
-   area of accepted blocks (texture and colour, step 1 plus local contrast)
-   times the share of a block that is box footprint (gaps between rows and
-   bays, ``AREA_FILL``) over 14.8 m^2 per TEU gives the TEU.
-7. **Yards.** Given yards keep the stacks inside them. Without yards, yards
-   are found automatically: stacks closed by ~25 m into dense regions on land
-   (water from the given mask or :func:`quayside.core.water.water_mask`),
-   kept when large and dense enough; the notes say so. Occupancy = box
+   angles, Bigun & Granlund 1987; Kass & Witkin 1987), and the principal axis
+   of the block decides which of the two directions runs along the rows. The
+   block is resampled into that grid frame (u along the rows, v across).
+4. **Rows** (box mode, pixels <= 1 m). The across-row colour-change profile is
+   matched with a comb at the row pitch (2.5-3.2 m: 2.44 m boxes with their
+   handling gaps); the score is a contrast -- teeth on the gaps minus teeth half
+   a pitch away, on the box tops -- so busy box tops do not pull the comb off
+   the gaps. This is the one-dimensional form of lattice fitting for regular
+   structures (e.g. Hays et al. 2006). A block too narrow for two rows is one
+   row centred on its mask.
+5. **Bays: a lattice shared by the rows.** In a block, boxes of one bay have
+   one length, so box ends line up across the rows. The boundary evidence --
+   colour change along the row, the dark dip of door ends and gaps, and where a
+   row's boxes start or stop -- is summed over the rows, and the block's extent
+   is cut into 20 ft (6.06 m) and 40 ft (12.19 m) bays, each with a 0.25-0.7 m
+   gap, by dynamic programming (each boundary scores its evidence minus a
+   cost: without evidence one 40 ft bay beats two 20 ft ones). Each lattice
+   cell (row x bay) is occupied when the box mask covers at least half of it:
+   this gives box counts, the 20/40 ft split and the footprint at once, and a
+   dark box in a shadow is counted with its bay even when its own ends are
+   invisible. The granulometric reading of lengths (Matheron 1975; Serra
+   1982) is what tells a 20 ft from a 40 ft box.
+6. **Look-alikes.** A block is dropped when its fitted boxes explain under
+   ~45 % of its area (car and trailer parks: ground between the vehicles), when
+   fewer than half of its bay boundaries show a box end (a coal or ore heap, a
+   ribbed roof or a slab cut into bays shows none), or when its boxes are all
+   one colour -- in brightness or, for 8 boxes or more, in hue: ribs, skylights
+   and shade vary a roof's brightness, not its hue -- while a yard block mixes
+   the colours of many lines.
+7. **Coarse pixels** (area mode, > 1 m): boxes are not resolved; the pixels
+   of step 2 cover the blocks; their area times the share of a block that is
+   box footprint (``AREA_FILL`` = 0.83: 2.44 m boxes at a ~2.8 m row pitch and
+   ~0.4 m gaps between 6-12 m boxes along a row) over 14.8 m^2 per TEU gives
+   the TEU. A covered piece whose pixels all have one hue (chromaticity
+   spread, brightness removed: a roof, a heap) or are green throughout
+   (trees, grass) is dropped.
+8. **Yards.** Given yards keep the stacks inside them. Without yards, yards
+   are found automatically: the stacks closed by ~25 m (4 pixels at coarse
+   resolution) into regions, kept when large enough (0.25 ha; 5 ha at coarse
+   pixels), at most 2 km^2, compact (area >= 45 % of the convex hull), at
+   least 20 % covered by boxes and within 400 m of water (given mask or
+   :func:`quayside.core.water.water_mask`); the notes say so. Occupancy = box
    footprint area / yard area.
 
 TEU = (boxes_20ft + 2 boxes_40ft) x ``stack_tiers`` in box mode and
@@ -99,14 +115,29 @@ L40 = 12.19  # 40 ft box
 BOX_W = 2.44  # both
 TEU_M2 = L20 * BOX_W  # 14.8 m2 footprint of one TEU
 GAP_M = 0.4  # typical handling gap between boxes in a row
-SLOT_M = 6.3  # along-row length per TEU including its share of gaps
 PITCH_MIN_M, PITCH_MAX_M = 2.5, 3.2  # row pitch of a block
+AREA_HUE_T = 0.05  # area mode: median chromaticity spread of a covered piece's pixels (8 px or more)
+HUE_VARIETY_T = 0.075  # box mode: median chromaticity spread of a block's boxes (8 boxes or more)
+VARIETY_T = 0.2  # median log-colour spread of a block's boxes below which it is one surface
+BAY_SUPPORT_T = 0.5  # share of a block's bay boundaries that must show box ends
+BAY_COST = 3.0  # evidence (in units of a row's median) a bay boundary needs
+GROUND_M = 60.0  # the lit ground is the median surface within this distance
+GROUND_PX = 20.0  # ... or within this many pixels, whichever is wider
+GROUND_T = 0.28  # log-colour distance to the ground above which a pixel is box
+GROUND_T_AREA = 0.28  # coarse pixels (0.2 was tried: +32 % TEU, empty yards 6-14 %)
+SHADOW_K = 0.3  # shadowed / lit ground when a window shows too little shadow to measure it
 AREA_FILL = 0.83  # box footprint share of a block's covered area (gaps between rows and bays)
+AREA_MIN_TEU = 2.0  # area mode: smallest covered piece, in box footprints
 BOX_MODE_MAX_M = 1.0  # pixels up to this size count boxes
 HALO_M = 64.0
 AUTO_CLOSE_M = 25.0
 AUTO_MIN_M2 = 2500.0
 AUTO_MIN_TEU = 20.0
+AUTO_MIN_M2_AREA = 5.0e4  # at coarse pixels only a terminal-sized yard (5 ha) can be told from a town
+AUTO_MAX_M2 = 2.0e6  # a terminal's stacking area is at most a couple of km2
+AUTO_MIN_SOLIDITY = 0.45  # yard area / its convex hull: terminals are compact
+AUTO_MIN_FILL = 0.2  # box footprint / yard area
+AUTO_WATER_M = 400.0  # a terminal lies along a quay
 
 COLOURS = {  # name: linear rgb on a 0..1 reflectance-like scale
     "red": (0.36, 0.07, 0.06),
@@ -166,52 +197,93 @@ class ContainerResult:
 class _Params:
     px: float  # ground metres per pixel
     box_mode: bool
-    chroma_t: float
-    bright_k: float
     sensitivity: float
+    ground_t: float = 0.28
+    cell_t: float = 0.5
 
 
 # --------------------------------------------------------------------------------------------
 # pixels
 
 
-def _features(x: np.ndarray):
-    """Brightness, absolute chroma of common-scaled bands (3, h, w)."""
-    mx = x.max(axis=0)
-    mn = x.min(axis=0)
-    return x.mean(axis=0), mx - mn
-
-
-def _local_ground(bright: np.ndarray, neutral: np.ndarray, px: float) -> np.ndarray:
-    """Median brightness of neutral pixels over ~60 m: the lit surface the boxes stand on."""
+def _local_median(v: np.ndarray, m: np.ndarray, px: float, size_m: float = 60.0) -> np.ndarray:
+    """Median of ``v`` over pixels ``m`` in a ~``size_m`` neighbourhood (on a 4 m decimated copy)."""
     f = max(1, int(round(4.0 / px)))
-    h, w = bright.shape
+    h, w = v.shape
     hh, ww = -(-h // f), -(-w // f)
     pad = np.zeros((hh * f, ww * f), np.float32)
     padv = np.zeros((hh * f, ww * f), np.float32)
-    pad[:h, :w] = np.where(neutral, bright, 0)
-    padv[:h, :w] = neutral
+    pad[:h, :w] = np.where(m, v, 0)
+    padv[:h, :w] = m
     s = pad.reshape(hh, f, ww, f).sum(axis=(1, 3))
     n = padv.reshape(hh, f, ww, f).sum(axis=(1, 3))
     ok = n > 0.25 * f * f
     d = np.where(ok, s / np.maximum(n, 1), np.nan)
-    fill = float(np.nanmedian(d)) if ok.any() else 0.0
+    fill = float(np.nanmedian(d)) if ok.any() else float(np.median(v))
     d = np.where(ok, d, fill)
-    size = max(3, int(round(60.0 / (f * px))) | 1)
+    size = max(3, int(round(size_m / (f * px))) | 1)
     g = ndimage.median_filter(d, size=size, mode="nearest")
     up = np.repeat(np.repeat(g, f, axis=0), f, axis=1)[:h, :w]
     return up.astype(np.float32)
 
 
+def _ground_model(x: np.ndarray, valid: np.ndarray, px: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Colour of the lit ground (3, h, w; local) and the per-band ratio of shadowed to lit ground (3,).
+
+    The yard surface is the commonest near-neutral colour; its local median over ~60 m is
+    the lit ground. Shadows on it are lit by the sky alone, so a shadowed surface is the
+    lit one times a per-band factor that is the same over the scene (bluish: the sky is);
+    the factor is the median ratio of the commonest dark level to the lit ground."""
+    e = 0.02
+    bright = x.mean(axis=0)
+    rc = (x.max(axis=0) - x.min(axis=0)) / (bright + e)
+    neutral = valid & (rc < 0.25)
+    size_m = max(GROUND_M, GROUND_PX * px)  # coarse pixels: wider than a whole terminal
+    g0 = _local_median(bright, neutral, px, size_m)
+    lit = neutral & (bright > 0.6 * g0) & (bright < 1.6 * g0)
+    if lit.sum() < 50:
+        lit = neutral if neutral.sum() >= 50 else valid
+    gl = np.stack([_local_median(b, lit, px, size_m) for b in x])
+    gb = gl.mean(axis=0)
+    rb = bright / np.maximum(gb, 1e-4)
+    sh = valid & (rb > 0.05) & (rb < 0.55)
+    k = np.full(x.shape[0], SHADOW_K, np.float32)
+    if sh.sum() >= 200:
+        hist, edges = np.histogram(rb[sh], bins=50, range=(0.0, 0.55))
+        mode = edges[int(np.argmax(hist))] + 0.0055
+        near = sh & (np.abs(rb - mode) < 0.2 * mode)
+        if near.sum() >= 100:
+            k = np.array([float(np.median(x[b][near] / np.maximum(gl[b][near], 1e-4))) for b in range(x.shape[0])],
+                         np.float32)
+            k = np.clip(k, 0.05, 0.7)
+    return gl, k
+
+
+def _ground_distance(x: np.ndarray, gl: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Log-colour distance of each pixel to the nearer of the lit and the shadowed ground."""
+    e = 0.02
+    lx = np.log(x + e)
+    dl = np.sqrt(np.mean((lx - np.log(gl + e)) ** 2, axis=0))
+    ds = np.sqrt(np.mean((lx - np.log(k[:, None, None] * gl + e)) ** 2, axis=0))
+    return np.minimum(dl, ds)
+
+
 def _container_mask(x: np.ndarray, valid: np.ndarray, p: _Params) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    bright, chroma = _features(x)
-    coloured = chroma > p.chroma_t
-    ground = _local_ground(bright, valid & ~coloured, p.px)
-    neutral_bright = bright > ground * p.bright_k + 0.03
-    m = valid & (coloured | neutral_bright)
-    r = max(1, int(round(0.9 / p.px)))
-    if p.box_mode and r >= 2:
+    """Pixels that are neither lit nor shadowed ground, opened at the box scale.
+
+    A box differs from the ground it stands on in colour or in brightness whether it is
+    lit or in the shadow of a higher stack (a grey box in shadow is brighter than the
+    shadowed ground; a blue one bluer than either). Shadow edges (mixed pixels), painted
+    lines, joints and crane girders are narrower than a box and go with the opening."""
+    xc = np.clip(x, 0.0, None)
+    gl, k = _ground_model(xc, valid, p.px)
+    d = _ground_distance(xc, gl, k)
+    m = valid & (d > p.ground_t)
+    r = max(2, int(round(1.3 / p.px))) if p.box_mode else 1
+    if r >= 2:
         m = ndimage.binary_opening(m, np.ones((r, r), bool))
+    bright = xc.mean(axis=0)
+    chroma = xc.max(axis=0) - xc.min(axis=0)
     return m, bright, chroma
 
 
@@ -258,38 +330,19 @@ def _comb(profile: np.ndarray, pitch: float, phase: float) -> float:
 
 
 def _fit_rows(edge: np.ndarray, occ: np.ndarray, px: float) -> Tuple[float, float]:
-    """Row pitch and phase (chip pixels) of the boundaries between rows."""
-    best = (-1.0, PITCH_MIN_M / px, 0.0)
+    """Row pitch and phase (chip pixels) of the boundaries between rows.
+
+    A comb of teeth at the boundaries scores the across-row colour change there minus
+    the change half a pitch away (inside the boxes): a contrast, so that a block with
+    busy box tops does not pull the teeth off the gaps."""
+    best = (-1e9, PITCH_MIN_M / px, 0.0)
     for pm in np.arange(PITCH_MIN_M, PITCH_MAX_M + 1e-6, 0.05):
         pp = pm / px
         for ph in np.arange(0.0, pp, 0.2):
-            s = _comb(edge, pp, ph)
+            s = _comb(edge, pp, ph) - _comb(edge, pp, ph + pp / 2)
             if s > best[0]:
                 best = (s, pp, ph)
     return best[1], best[2]
-
-
-def _slot_boxes(run_len_m: float, evidence: Callable[[float], float], thr: float, max_plain: bool = True):
-    """Split a run of boxes into 20/40 ft units: list of (start_m, end_m, ft)."""
-    t = max(1, int(round((run_len_m + GAP_M) / SLOT_M)))
-    slot = (run_len_m + GAP_M) / t
-    cuts = [0]
-    for j in range(1, t):
-        if evidence(j * slot - GAP_M / 2) > thr:
-            cuts.append(j)
-    cuts.append(t)
-    out = []
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        m = b - a
-        if m > 2 and max_plain:
-            continue  # longer than a 40 ft box with no box end in it: not boxes
-        k = a
-        for _ in range(m // 2):
-            out.append((k * slot, (k + 2) * slot - GAP_M, 40))
-            k += 2
-        if m % 2:
-            out.append((k * slot, (k + 1) * slot - GAP_M, 20))
-    return out
 
 
 def _colour_name(rgb: np.ndarray, scale: float) -> str:
@@ -313,6 +366,7 @@ class _Box:
     area_px: float
     colour: str
     score: float
+    rgb: Optional[np.ndarray] = None
 
 
 def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, bright: np.ndarray,
@@ -363,7 +417,7 @@ def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, brig
         b0 = phase + 1.0
         centres = list(np.arange(b0 + pitch / 2 - pitch * math.ceil(b0 / pitch), nv, pitch))
     half_w = 0.5 * BOX_W / p.px
-    out: List[_Box] = []
+    rows_m = []  # per row: (vc, coverage profile, boundary evidence profile, colour profile)
     for vc in centres:
         lo = int(math.floor(vc - 0.3 * pitch))
         hi = int(math.ceil(vc + 0.3 * pitch))
@@ -371,11 +425,7 @@ def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, brig
         if hi - lo < 1:
             continue
         o = mk[lo:hi].mean(axis=0)
-        occ = o > 0.5
-        gap = max(1, int(round(1.5 / p.px)))
-        occ = ndimage.binary_closing(np.pad(occ, gap), np.ones(2 * gap + 1, bool))[gap:-gap] | occ
-        labs, n = ndimage.label(occ)
-        if n == 0:
+        if (o > 0.5).sum() * p.px < 4.0:
             continue
         prof = ch[:, lo:hi, :].mean(axis=1)  # (3, nu)
         bprof = br[lo:hi].mean(axis=0)
@@ -384,37 +434,120 @@ def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, brig
         env = ndimage.maximum_filter1d(bprof, max(3, int(round(3.0 / p.px)) | 1))
         dip = np.maximum(env - bprof, 0.0)
         ev = dprof + 2.0 * dip
-        for k in range(1, n + 1):
-            idx = np.nonzero(labs == k)[0]
-            a, b = idx[0], idx[-1] + 1
-            run_m = (b - a) * p.px
-            if run_m < 4.2:
+        rows_m.append((vc, o, ev, prof))
+    if not rows_m:
+        return []
+    bays = _fit_bays(rows_m, nu, p.px)
+    out: List[_Box] = []
+    shrink = max(1, int(round(0.6 / p.px)))
+    for vc, o, _ev, prof in rows_m:
+        for (ua_px, ub_px, ft) in bays:
+            j0 = int(math.floor(ua_px)) + shrink
+            j1 = int(math.ceil(ub_px)) - shrink
+            j0, j1 = max(j0, 0), min(j1, nu)
+            if j1 <= j0:
                 continue
-            seg = ev[a:b]
-            noise = float(np.median(seg)) if len(seg) > 4 else 0.0
-            thr = max(3.0 * noise, 0.06)
-
-            def evidence(pos_m, _a=a, _seg=seg):
-                i = pos_m / p.px
-                j0 = max(0, int(math.floor(i - 0.7 / p.px)))
-                j1 = min(len(_seg), int(math.ceil(i + 0.7 / p.px)) + 1)
-                return float(_seg[j0:j1].max()) if j1 > j0 else 0.0
-
-            for (s0, s1, ft) in _slot_boxes(run_m, evidence, thr):
-                ua = u0 + a + s0 / p.px
-                ub = u0 + a + s1 / p.px
-                va, vb = v0 + vc - half_w, v0 + vc + half_w
-                us = np.array([ua, ub, ub, ua])
-                vs = np.array([va, va, vb, vb])
-                xs = us * ca - vs * sa + c0
-                ys = us * sa + vs * ca + r0
-                j0, j1 = a + int(s0 / p.px), max(a + int(s0 / p.px) + 1, a + int(s1 / p.px))
-                rgb = prof[:, j0:j1].mean(axis=1)
-                cov = float(o[j0:j1].mean())
-                out.append(_Box(np.stack([xs, ys], axis=1), ft, 2.0 if ft == 40 else 1.0,
-                                (s1 - s0) * BOX_W / p.px / p.px, _colour_name(rgb, colour_scale),
-                                round(min(1.0, cov), 3)))
+            seg = o[j0:j1]
+            cov = float(seg.mean())
+            if cov < p.cell_t:
+                continue
+            ua, ub = u0 + ua_px, u0 + ub_px
+            va, vb = v0 + vc - half_w, v0 + vc + half_w
+            us = np.array([ua, ub, ub, ua])
+            vs = np.array([va, va, vb, vb])
+            xs = us * ca - vs * sa + c0
+            ys = us * sa + vs * ca + r0
+            rgb = prof[:, j0:j1].mean(axis=1)
+            out.append(_Box(np.stack([xs, ys], axis=1), ft, 2.0 if ft == 40 else 1.0,
+                            (ub_px - ua_px) * 2 * half_w, _colour_name(rgb, colour_scale),
+                            round(min(1.0, cov), 3), rgb))
     return out
+
+
+def _fit_bays(rows_m, nu: int, px: float) -> List[Tuple[float, float, int]]:
+    """Bays of a block shared by all its rows: (start, end, 20 | 40) in chip pixels along u.
+
+    The box ends of a block line up across its rows (a bay holds boxes of one length), so
+    the evidence for a bay boundary -- colour change, the dark door-end/gap dip and the end
+    of a row's boxes -- is summed over the rows, and the block's occupied extent is cut
+    into 20 and 40 ft bays (plus a 0.25-0.7 m handling gap each) by dynamic programming,
+    each boundary scoring its evidence minus a cost: without evidence a 40 ft bay wins."""
+    occ_any = np.zeros(nu, bool)
+    e = np.zeros(nu, np.float64)
+    n = np.zeros(nu, np.float64)
+    near = max(1, int(round(1.5 / px)))
+    for _, o, ev, _ in rows_m:
+        occ = o > 0.5
+        occ_any |= occ
+        med = float(np.median(ev[occ])) if occ.any() else 0.0
+        trans = np.zeros(nu, np.float32)
+        trans[1:-1] = np.abs(o[2:] - o[:-2])
+        act = ndimage.maximum_filter1d(occ.astype(np.uint8), 2 * near + 1) > 0
+        e += act * (np.minimum(ev / (med + 0.02), 5.0) + 3.0 * trans)
+        n += act
+    e = e / np.maximum(n, 1.0)
+    idx = np.nonzero(occ_any)[0]
+    if len(idx) == 0:
+        return []
+    a, b = int(idx[0]), int(idx[-1]) + 1
+    # evidence at a boundary position k (between pixels k-1 and k)
+    w = max(1, int(round(0.4 / px)))
+    eb = ndimage.maximum_filter1d(np.concatenate([e, [0.0]]), 2 * w + 1)
+    cost = BAY_COST
+    steps = []
+    for ft, ln in ((20, L20), (40, L40)):
+        s_lo = max(1, int(math.floor((ln + 0.25) / px)))
+        s_hi = int(math.ceil((ln + 0.7) / px))
+        steps.append((ft, ln / px, range(s_lo, s_hi + 1)))
+    tol = max(1, int(round(0.8 / px)))
+    size = b + tol + 2
+    best = np.full(size + 1, -np.inf)
+    back = [None] * (size + 1)
+    for s0 in range(max(0, a - 1), min(size, a + 2)):
+        best[s0] = 0.0
+    end_best, end_k, end_ft = -np.inf, None, None
+    for k in range(size + 1):
+        if not np.isfinite(best[k]):
+            continue
+        for ft, lpx, rng in steps:
+            end = k + lpx
+            if abs(end - b) <= tol:
+                sc = best[k] - 0.1 * abs(end - b)
+                if sc > end_best:
+                    end_best, end_k, end_ft = sc, k, ft
+            for st in rng:
+                j = k + st
+                if j > size or j + lpx * 0 > b:
+                    continue
+                sc = best[k] + float(eb[min(j, nu)]) - cost
+                if sc > best[j]:
+                    best[j] = sc
+                    back[j] = (k, ft)
+    if end_k is None:
+        return []
+    out = []
+    k, ft = end_k, end_ft
+    while True:
+        lpx = (L20 if ft == 20 else L40) / px
+        out.append((float(k), float(k) + lpx, ft))
+        if back[k] is None:
+            break
+        k, ft = back[k]
+    out = out[::-1]
+    if len(out) >= 3:
+        # box ends at the bay boundaries: every boundary of a real block is a gap between
+        # boxes somewhere along it; a heap or a roof cut into bays shows none
+        sup = [float(eb[min(int(round(b0)), nu)]) > cost for b0, _, _ in out[1:]]
+        if np.mean(sup) < BAY_SUPPORT_T:
+            return []
+    return out
+
+
+def _hue_spread(rgb: np.ndarray) -> float:
+    """Median distance of log-chromaticities (brightness removed) to their median; rgb (n, 3)."""
+    lc = np.log(np.clip(np.asarray(rgb, np.float64), 0.0, None) + 0.02)
+    ch = lc - lc.mean(axis=1, keepdims=True)
+    return float(np.median(np.sqrt(((ch - np.median(ch, axis=0)) ** 2).mean(axis=1))))
 
 
 def _block_ok(boxes: List[_Box], comp_area_px: float, p: _Params) -> bool:
@@ -424,6 +557,17 @@ def _block_ok(boxes: List[_Box], comp_area_px: float, p: _Params) -> bool:
     box_area = sum(b.area_px for b in boxes)
     if box_area < 0.45 * comp_area_px * (1.0 - 0.3 * (p.sensitivity - 0.5)):
         return False
+    if len(boxes) >= 4:
+        # a yard block mixes lines' colours; a roof, a heap or a slab is one colour throughout
+        lc = np.log(np.clip(np.array([b.rgb for b in boxes], np.float64), 0.0, None) + 0.02)
+        spread = float(np.median(np.sqrt(((lc - np.median(lc, axis=0)) ** 2).mean(axis=1))))
+        if spread < VARIETY_T:
+            return False
+        if len(boxes) >= 8:
+            # colour apart from brightness: ribs, skylights and shade vary a roof's
+            # brightness, not its hue; a yard block's lines paint boxes in many hues
+            if _hue_spread(np.array([b.rgb for b in boxes])) < HUE_VARIETY_T:
+                return False
     return True
 
 
@@ -466,6 +610,18 @@ def _water_reference(src_path, src, roles, tmpdir, cancel, progress):
     out = os.path.join(tmpdir, "water.tif")
     water_mask(wsrc_path, out, progress=progress, cancel=cancel, **wroles)
     return out
+
+
+def _water_in(wsrc, g: BaseGeometry) -> bool:
+    """Any water pixel of the water raster inside polygon ``g`` (raster CRS)."""
+    win = rasterio.windows.from_bounds(*g.bounds, transform=wsrc.transform).round_offsets().round_lengths()
+    win = win.intersection(Window(0, 0, wsrc.width, wsrc.height)) if win.width > 0 and win.height > 0 else None
+    if win is None or win.width < 1 or win.height < 1:
+        return False
+    w = wsrc.read(1, window=win) == 1
+    inside = features.rasterize([(g, 1)], out_shape=w.shape, transform=wsrc.window_transform(win), fill=0,
+                                all_touched=True).astype(bool)
+    return bool((w & inside).any())
 
 
 def _read_water(wsrc, bounds_geom, shape):
@@ -516,11 +672,11 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                 yard_list.append((g, str(name) if name not in (None, "") else f"Yard {i + 1}"))
             _geoms_in_raster([g for g, _ in yard_list], bounds, "yards")
         auto = not yard_list
-        box_mode = px_m <= BOX_MODE_MAX_M + 1e-6
+        box_mode = px_m <= BOX_MODE_MAX_M * 1.05  # a nominal 1 m product is 1.0002 m on the ellipsoid
         mode = "boxes" if box_mode else "area"
         s = float(sensitivity)
-        params = _Params(px=px_m, box_mode=box_mode, chroma_t=(0.05 - 0.04 * (s - 0.5)),
-                         bright_k=1.25 - 0.2 * (s - 0.5), sensitivity=s)
+        params = _Params(px=px_m, box_mode=box_mode, sensitivity=s,
+                         ground_t=(GROUND_T if box_mode else GROUND_T_AREA) - 0.12 * (s - 0.5))
         # reflectance-like scale for colour names: the stretch maps ~0.55 reflectance to hi
         colour_scale = 0.5
         search = None
@@ -597,11 +753,10 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                             boxes_out.append((Polygon(pts), b))
                 else:
                     tex = _texture(bright, valid)
-                    mm = m & (tex > 0.02) | (m & (chroma > 2 * params.chroma_t))
-                    mm = ndimage.binary_closing(mm, np.ones((2, 2), bool)) & valid
+                    mm = m
                     lab, n = ndimage.label(mm)
                     objs = ndimage.find_objects(lab)
-                    min_px = max(2.0, 2 * TEU_M2 / (px_m * px_m))
+                    min_px = max(2.0, AREA_MIN_TEU * TEU_M2 / (px_m * px_m))
                     for i, sl in enumerate(objs):
                         if sl is None:
                             continue
@@ -613,6 +768,12 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                         cy_, cx_ = rr.mean() + sl[0].start, cc_.mean() + sl[1].start
                         if not (cr0 <= cy_ < cr1 and cc0 <= cx_ < cc1):
                             continue
+                        pix = x[:, sl[0], sl[1]][:, comp]
+                        if npx >= 8 and _hue_spread(pix.T) < AREA_HUE_T:
+                            continue  # one hue throughout: a roof, a heap, a slab
+                        med = np.median(pix, axis=1)
+                        if med[1] > max(med[0], med[2]) + 0.1 * max(float(med.mean()), 0.02):
+                            continue  # green throughout: trees and grass, not a mix of boxes
                         shapes = features.shapes(comp.astype(np.uint8), mask=comp,
                                                  transform=window_transform(
                                                      Window(read.col_off + sl[1].start, read.row_off + sl[0].start,
@@ -639,7 +800,10 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
             if auto:
                 t = src.transform
                 crs_per_m = math.sqrt(abs(t.a * t.e - t.b * t.d) / (scale.x_m * scale.y_m))
-                yard_list = _auto_yards(stacks, crs_per_m, stack_tiers)
+                yard_list = _auto_yards(stacks, crs_per_m, stack_tiers,
+                                        (lambda g: _water_in(wsrc, g)) if wsrc is not None else None,
+                                        close_m=max(AUTO_CLOSE_M, 4.0 * px_m),
+                                        min_m2=AUTO_MIN_M2 if box_mode else AUTO_MIN_M2_AREA)
                 notes.append(f"No yards were given: {len(yard_list)} yard(s) were found automatically (dense "
                              "blocks of boxes on land); stacks outside them are not reported.")
             summaries: List[YardSummary] = []
@@ -684,24 +848,62 @@ def _texture(bright: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(m2 - m1 * m1, 0.0)) * valid
 
 
-def _auto_yards(stacks: List[Stack], crs_per_m: float, tiers: int):
-    """Dense groups of stacks: buffered union, closed, large and full enough."""
+def _closed_regions(polys: List[BaseGeometry], crs_per_m: float, close_m: float) -> List[BaseGeometry]:
+    """Polygons closed by ``close_m`` (a morphological closing on a grid of ~close_m/5 cells)."""
+    from shapely.geometry import shape as _shape
+
+    x0, y0, x1, y1 = unary_union([p.envelope for p in polys]).bounds
+    cell = close_m / 5.0 * crs_per_m
+    pad = close_m * crs_per_m
+    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+    w, h = int(math.ceil((x1 - x0) / cell)), int(math.ceil((y1 - y0) / cell))
+    tf = rasterio.transform.from_origin(x0, y1, cell, cell)
+    m = features.rasterize([(p, 1) for p in polys], out_shape=(h, w), transform=tf, fill=0,
+                           all_touched=True).astype(bool)
+    r = 3  # close_m / 2 in cells (rounded)
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    disk = (xx * xx + yy * yy) <= r * r
+    m = ndimage.binary_closing(np.pad(m, r + 1), disk)[r + 1:-(r + 1), r + 1:-(r + 1)]
+    lab, n = ndimage.label(m)
+    out = []
+    for g, _v in features.shapes(lab.astype(np.int32), mask=m, transform=tf):
+        out.append(_shape(g))
+    return out
+
+
+def _auto_yards(stacks: List[Stack], crs_per_m: float, tiers: int,
+                water_near: Optional[Callable[[BaseGeometry], bool]] = None, close_m: float = 25.0,
+                min_m2: float = 2500.0):
+    """Dense groups of stacks: closed union, kept when large, full, compact and bounded.
+
+    A terminal is a compact paved area next to a quay, filled to a good part with
+    stacks; a town or a forest that the coarse classifier partly takes in is larger,
+    ragged and sparsely "filled". ``water_near(g)``: is there water within
+    ``AUTO_WATER_M`` of polygon ``g`` (None: no water mask, not tested)."""
     if not stacks:
         return []
-    polys = [st.polygon for st in stacks]
-    r = AUTO_CLOSE_M / 2.0 * crs_per_m
-    merged = unary_union([p.buffer(r, 4) for p in polys]).buffer(-r * 0.8, 4)
-    geoms = list(getattr(merged, "geoms", [merged]))
+    from shapely.prepared import prep
+
+    geoms = _closed_regions([st.polygon for st in stacks], crs_per_m, close_m)
     out = []
     k = 0
     per_m2 = crs_per_m ** 2
+    cents = [st.polygon.centroid for st in stacks]
     for g in sorted(geoms, key=lambda q: (-q.area)):
         if g.is_empty:
             continue
-        inside = [st for st in stacks if g.contains(st.polygon.centroid)]
-        teu = sum(st.teu for st in inside) / max(tiers, 1)
         area_m2 = g.area / per_m2
-        if area_m2 < AUTO_MIN_M2 or teu < AUTO_MIN_TEU:
+        if area_m2 < min_m2 or area_m2 > AUTO_MAX_M2:
+            continue
+        if g.area < AUTO_MIN_SOLIDITY * g.convex_hull.area:
+            continue
+        if water_near is not None and not water_near(g.buffer(AUTO_WATER_M * crs_per_m, 2)):
+            continue
+        pg = prep(g)
+        inside = [st for st, c in zip(stacks, cents) if pg.contains(c)]
+        teu = sum(st.teu for st in inside) / max(tiers, 1)
+        occ = sum(st.area_m2 for st in inside)
+        if teu < AUTO_MIN_TEU or occ < AUTO_MIN_FILL * area_m2:
             continue
         k += 1
         out.append((g, f"Auto yard {k}"))
