@@ -18,7 +18,11 @@
 Writes predictions (GeoJSON in the raster CRS, with a "crs" member) and quicklook
 PNGs (truth red, detections green) to --out, and prints a table.
 
+``--seeds 7,11`` runs the synthetic ports for several seeds (a scene holds only a
+dozen ships at 0.5 m) and prints the counts pooled over the seeds as well.
+
 Run: .venv/bin/python bench/eval_ships.py [--out DIR] [--skip-synthetic] [--skip-real]
+     [--gsd 0.5,1,3,10] [--seeds 7,11] [--piers-only]
 """
 
 from __future__ import annotations
@@ -172,65 +176,91 @@ def _matches(truth, preds):
     return pairs
 
 
-def synthetic(out, gsds, use_piers_too=True):
+def synthetic(out, gsds, use_piers_too=True, seeds=(7,)):
     try:
-        from quayside.core import synth
+        from quayside.core import synth  # noqa: F401
     except Exception as exc:  # noqa: BLE001
         print(f"no synthetic scenes: cannot import quayside.core.synth ({exc})")
         return
     sizes = {0.5: 2048, 1.0: 2048, 3.0: 1536, 10.0: 1024}
+    totals = {}  # (gsd, tag) -> summed counts over the seeds
     for gsd in gsds:
-        size = sizes.get(gsd, 1536)
-        d = os.path.join(out, f"synth_{gsd:g}m")
-        os.makedirs(d, exist_ok=True)
-        tif = os.path.join(d, "image.tif")
-        if not os.path.exists(tif):
-            spec = synth.SceneSpec(width=size, height=size, gsd=gsd, seed=7, dtype="uint8")
-            scene = synth.build_scene(spec)
-            synth.render_to_tiff(scene, tif, epoch="before", conditions=synth.Conditions(), date="2016-05-14")
-            synth.write_truth(scene, d, epoch="before")
-        with open(os.path.join(d, "ships_before.geojson")) as fh:
-            fc = json.load(fh)
-        for f in fc["features"]:
-            f["properties"]["difficult"] = 1 if f["properties"]["length_m"] < 5 * gsd else 0
-        truth_path = os.path.join(d, "ships_eval.geojson")
-        with open(truth_path, "w") as fh:
-            json.dump(fc, fh)
-        piers = []
-        for layer in ("piers_before.geojson", "quays_before.geojson"):
-            p = os.path.join(d, layer)
-            if os.path.exists(p):
-                with open(p) as fh:
-                    piers += [(shape(f["geometry"]), f["properties"].get("name")) for f in json.load(fh)["features"]]
-        for with_piers in ((True, False) if use_piers_too else (True,)):
-            t0 = time.time()
-            res = detect_ships(tif, piers=piers if with_piers else None)
-            secs = time.time() - t0
-            tag = "piers" if with_piers else "no-piers"
-            pred = write_predictions(res, os.path.join(d, f"pred_{tag}.geojson"), crs_name(tif))
-            r = score(truth_path, pred, "--ignore-difficult")
-            # own figures: length error against max(3 %, 1 px), pier attribution, rafted pairs
-            truth = [(shape(f["geometry"]), f["properties"]) for f in fc["features"]]
-            preds = [(s.polygon, s) for s in res.ships]
-            pairs = _matches(truth, preds)
-            big = [(i, j) for i, j in pairs if not truth[i][1]["difficult"]]
-            rel = [abs(preds[j][1].length_m - truth[i][1]["length_m"]) / max(0.03 * truth[i][1]["length_m"], gsd)
-                   for i, j in big]
-            docked = [(i, j) for i, j in big if truth[i][1]["state"] == "docked"]
-            pier_ok = sum(1 for i, j in docked if preds[j][1].pier == truth[i][1]["pier"])
-            rafts = {}
-            for i, (_, tp) in enumerate(truth):
-                if tp.get("rafted") and not tp["difficult"]:
-                    rafts.setdefault(tp["raft_id"], []).append(i)
-            matched_t = {i for i, _ in pairs}
-            pairs_both = sum(1 for ids in rafts.values() if len(ids) == 2 and all(i in matched_t for i in ids))
-            n_pairs = sum(1 for ids in rafts.values() if len(ids) == 2)
-            extra = (f"| len err/max(3%,1px) median {statistics.median(rel) if rel else float('nan'):.2f} "
-                     f"| pier ok {pier_ok}/{len(docked)} | rafted pairs as two {pairs_both}/{n_pairs}")
-            row(f"synth {gsd:g} m {tag}", r, secs, extra)
-            if with_piers:
-                quicklook(tif, os.path.join(d, "ships.png"),
-                          outlines=[(read_geojson(truth_path), (255, 40, 40)), (read_geojson(pred), (40, 255, 40))])
+        for seed in seeds:
+            _synthetic_one(out, gsd, sizes.get(gsd, 1536), seed, use_piers_too, totals)
+    if len(seeds) > 1:
+        print(f"pooled over seeds {','.join(str(s) for s in seeds)}:")
+        for (gsd, tag), t in totals.items():
+            p = t["tp"] / max(t["tp"] + t["fp"], 1)
+            r = t["tp"] / max(t["tp"] + t["fn"], 1)
+            f1 = 2 * p * r / max(p + r, 1e-9)
+            print(f"synth {gsd:g} m {tag:9s} pooled  truth {t['truth']:4d} tp {t['tp']:4d} fp {t['fp']:4d} "
+                  f"fn {t['fn']:4d}  P {p:.3f} R {r:.3f} F1 {f1:.3f} | len err/max(3%,1px) median "
+                  f"{statistics.median(t['rel']) if t['rel'] else float('nan'):.2f} | pier ok {t['pier_ok']}/"
+                  f"{t['docked']} | rafted pairs as two {t['pairs_both']}/{t['n_pairs']}", flush=True)
+
+
+def _synthetic_one(out, gsd, size, seed, use_piers_too, totals):
+    from quayside.core import synth
+
+    d = os.path.join(out, f"synth_{gsd:g}m" + ("" if seed == 7 else f"_s{seed}"))
+    os.makedirs(d, exist_ok=True)
+    tif = os.path.join(d, "image.tif")
+    if not os.path.exists(tif):
+        spec = synth.SceneSpec(width=size, height=size, gsd=gsd, seed=seed, dtype="uint8")
+        scene = synth.build_scene(spec)
+        synth.render_to_tiff(scene, tif, epoch="before", conditions=synth.Conditions(), date="2016-05-14")
+        synth.write_truth(scene, d, epoch="before")
+    with open(os.path.join(d, "ships_before.geojson")) as fh:
+        fc = json.load(fh)
+    for f in fc["features"]:
+        f["properties"]["difficult"] = 1 if f["properties"]["length_m"] < 5 * gsd else 0
+    truth_path = os.path.join(d, "ships_eval.geojson")
+    with open(truth_path, "w") as fh:
+        json.dump(fc, fh)
+    piers = []
+    for layer in ("piers_before.geojson", "quays_before.geojson"):
+        p = os.path.join(d, layer)
+        if os.path.exists(p):
+            with open(p) as fh:
+                piers += [(shape(f["geometry"]), f["properties"].get("name")) for f in json.load(fh)["features"]]
+    for with_piers in ((True, False) if use_piers_too else (True,)):
+        t0 = time.time()
+        res = detect_ships(tif, piers=piers if with_piers else None)
+        secs = time.time() - t0
+        tag = "piers" if with_piers else "no-piers"
+        pred = write_predictions(res, os.path.join(d, f"pred_{tag}.geojson"), crs_name(tif))
+        r = score(truth_path, pred, "--ignore-difficult")
+        # own figures: length error against max(3 %, 1 px), pier attribution, rafted pairs
+        truth = [(shape(f["geometry"]), f["properties"]) for f in fc["features"]]
+        preds = [(s.polygon, s) for s in res.ships]
+        pairs = _matches(truth, preds)
+        big = [(i, j) for i, j in pairs if not truth[i][1]["difficult"]]
+        rel = [abs(preds[j][1].length_m - truth[i][1]["length_m"]) / max(0.03 * truth[i][1]["length_m"], gsd)
+               for i, j in big]
+        docked = [(i, j) for i, j in big if truth[i][1]["state"] == "docked"]
+        pier_ok = sum(1 for i, j in docked if preds[j][1].pier == truth[i][1]["pier"])
+        rafts = {}
+        for i, (_, tp) in enumerate(truth):
+            if tp.get("rafted") and not tp["difficult"]:
+                rafts.setdefault(tp["raft_id"], []).append(i)
+        matched_t = {i for i, _ in pairs}
+        pairs_both = sum(1 for ids in rafts.values() if len(ids) == 2 and all(i in matched_t for i in ids))
+        n_pairs = sum(1 for ids in rafts.values() if len(ids) == 2)
+        extra = (f"| len err/max(3%,1px) median {statistics.median(rel) if rel else float('nan'):.2f} "
+                 f"| pier ok {pier_ok}/{len(docked)} | rafted pairs as two {pairs_both}/{n_pairs}")
+        row(f"synth {gsd:g} m {tag}" + ("" if seed == 7 else f" s{seed}"), r, secs, extra)
+        t = totals.setdefault((gsd, tag), dict(truth=0, tp=0, fp=0, fn=0, rel=[], pier_ok=0, docked=0,
+                                               pairs_both=0, n_pairs=0))
+        for k in ("truth", "tp", "fp", "fn"):
+            t[k] += int(r.get(k, 0))
+        t["rel"] += rel
+        t["pier_ok"] += pier_ok
+        t["docked"] += len(docked)
+        t["pairs_both"] += pairs_both
+        t["n_pairs"] += n_pairs
+        if with_piers:
+            quicklook(tif, os.path.join(d, "ships.png"),
+                      outlines=[(read_geojson(truth_path), (255, 40, 40)), (read_geojson(pred), (40, 255, 40))])
 
 
 def main():
@@ -240,6 +270,7 @@ def main():
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--gsd", default="0.5,1,3,10", help="comma-separated pixel sizes of the synthetic scenes")
     ap.add_argument("--piers-only", action="store_true", help="synthetic: skip the run without piers")
+    ap.add_argument("--seeds", default="7", help="comma-separated seeds of the synthetic scenes (pooled when several)")
     a = ap.parse_args()
     out = a.out or tempfile.mkdtemp(prefix="quayside_ships_")
     os.makedirs(out, exist_ok=True)
@@ -247,7 +278,8 @@ def main():
     if not a.skip_real:
         real(out)
     if not a.skip_synthetic:
-        synthetic(out, [float(g) for g in a.gsd.split(",")], use_piers_too=not a.piers_only)
+        synthetic(out, [float(g) for g in a.gsd.split(",")], use_piers_too=not a.piers_only,
+                  seeds=[int(v) for v in a.seeds.split(",")])
     print(f"peak memory {peak_mb():.0f} MB")
 
 

@@ -47,9 +47,21 @@ Method
      2002): bright hulls separated from their neighbours, a pontoon or a wake by
      a darker line (packed marinas).
 
+   * *Free bodies trailing a wake* (:func:`_trailing_bodies`): a body with water
+     all round whose contrast profile along its axis is a plateau followed by a
+     decaying ramp is cut at the stern (:mod:`quayside.core.ships_wake`); the
+     joined hull and foam may be too long or too slim to pass as a hull.
+
    Wide pieces are also cut into parallel strips where the colour averaged along
    the axis steps (two hulls rafted side by side), or into a main body and the
-   bumps standing out of one side (a tug rafted against part of a hull).
+   bumps standing out of one side (a tug rafted against part of a hull). Pieces
+   along a given pier that are too long or too slim for one hull but of a hull's
+   beam (ships moored nose to tail, joined when the gap is a pixel or less), and
+   at coarse pixels such pieces where the colour steps at a dip of the contrast,
+   are cut across their axis as little as needed
+   (:mod:`quayside.core.ships_serial`). At coarse pixels (over 5 m) without a
+   known berth a long slim body is more often a breakwater or a jetty than a
+   line of ships, and is not cut.
 
 4. **Tests** (:func:`_describe`, :func:`_score`). Second moments give the axis
    and a rectangle-equivalent length and beam: length in [min, max], beam at most
@@ -67,7 +79,15 @@ Method
    trimmed off a hull are not a jetty it is joined to). Free pieces in a narrow
    wedge behind a brighter ship that itself trails disturbed water, aligned with
    its track or a Kelvin arm, are its wake (:func:`_drop_wakes`); ships anchored
-   in a line are not each other's wakes.
+   in a line are not each other's wakes. A free body with disturbed water on two
+   opposite sides is a patch of foam inside a wake, whatever its orientation
+   (:func:`_trail_evidence`): a ship under way trails its wake behind it only.
+   A body lying against vegetation (excess green of the land beside it) is a
+   beach or bank between a wood and the water: vessels moor against quays, piers
+   and other vessels. With the analyst's piers, a body near a pier, square to the
+   nearest stretch of its outline and not touching it, is a crane boom, conveyor
+   or catwalk reaching out over the water, and a slim body lying mostly within a
+   pixel of a pier's outline is a sliver of its edge (:mod:`quayside.core.ships_piers`).
    Overlapping hypotheses are resolved by greedy non-maximum suppression on
    pixel masks (:func:`_suppress`).
 
@@ -78,7 +98,10 @@ Method
    pixel or two. The oriented rectangle is then measured on the ellipsoid
    (local radii of curvature at the ship), so UTM, Web Mercator and geographic
    rasters give the same metres. Heading: the bow-stern axis, 0-180 degrees
-   clockwise from grid north.
+   clockwise from grid north. A free hull whose hypothesis runs on into its wake
+   is measured to its stern only: the profile along the axis is a plateau (hull)
+   then a ramp decaying away from it (foam), and the stern is placed at the
+   change point (:func:`quayside.core.ships_wake.wake_cut`).
 
 6. **Windows.** The working grid (the image, or a block average when the
    minimum length spans more than 10 pixels) is read in blocks with a halo of
@@ -125,7 +148,10 @@ from .raster import (
     overview,
     robust_stretch,
 )
+from .ships_piers import crossing_the_berth, hugging_the_outline
 from .ships_runs import LAND, OUTSIDE, STRUCTURE, WATER, directional_runs
+from .ships_serial import split_serial
+from .ships_wake import wake_cut
 
 
 @dataclass
@@ -167,10 +193,14 @@ INTEG_K = 4.0  # integrated contrast sum(zb)/sqrt(n) of a body must exceed INTEG
 SPECKLE_MAX = 2.0  # median local roughness over median contrast above this: foam, surf, texture
 HULL_K = 1.0  # hull colour: distance to the nearest solid land, in units of the quay texture, > HULL_K * k
 QUAY_SCALE_PX = 1.0  # smoothing (pixels) of the solid-land colour before nearest-neighbour filling
+GAP_M = 15.0  # typical gap between ships moored nose to tail
+SERIAL_MAX = 4.0  # pieces up to this many maximum lengths long are cut into ships moored nose to tail
 SPLIT_K = 3.0  # colour step (noise units, averaged along the axis) that separates parallel hulls
 N_LEVELS = 10  # brightness levels k, 1.4 k, 1.4^2 k, ...
 LEVEL_STEP = 1.4
 # contact with land
+VEG_EXG = 0.3  # excess green above this: vegetation
+VEG_SIDE_MAX = 0.5  # share of vegetation in the land beside a body that makes it a bank, not a hull
 CONTACT_M = 12.0  # depth of the bands beyond the ends and sides where land contact is measured
 ALLOW_BOW_ON = False  # bodies joined to land at one end only (see _score)
 BOW_ON_MAX_M = 150.0
@@ -178,6 +208,7 @@ PIER_SEARCH_M = 30.0  # a ship is attributed to the nearest pier within max(30 m
 DOCK_M = 10.0  # within max(10 m, 1.5 px) of a pier: docked
 # wakes
 WAKE_MIN = 0.3  # share of disturbed water beyond an end that makes a free ship 'underway'
+TRAIL_MAX = 0.5  # a free body with at least this share of disturbed water on two opposite sides is foam
 WAKE_REACH = 3.0  # wake pieces are searched up to this many hull lengths behind a ship
 # water model
 BG_SCALE_M = 40.0  # scale of the water background (normalised convolution)
@@ -533,6 +564,8 @@ def _block_candidates(x, valid, water0, p: _Params, structure: Optional[np.ndarr
         res = ndimage.binary_opening(res, structure=np.ones((2, 2), bool))
         lab, n = ndimage.label(res)
         cands += _from_labels(lab, n, k, phi, run, ctx)
+    # free bodies that run on into their wake (too long, or too slim, for a hull)
+    cands += _trailing_bodies(land, ctx)
     near = ndimage.distance_transform_edt(~water, sampling=(p.y_m, p.x_m)) <= 0.5 * p.max_len
     # hulls that differ from the quay: compare every land pixel with the nearest *solid*
     # land (land that is not a protrusion in any direction: quays, yards), whose colour is also
@@ -581,6 +614,62 @@ def _block_candidates(x, valid, water0, p: _Params, structure: Optional[np.ndarr
     return cands, {"d": d, "land": land, "water": water, "zb": zb, "ctx": ctx}
 
 
+def _trailing_bodies(land: np.ndarray, ctx: _Ctx) -> List[_Cand]:
+    """Hulls cut from free bodies (water all round) that trail their wake.
+
+    Near the stern the foam of a ship under way is nearly as bright as the hull, so the
+    land mask joins the two, and the joined body can be longer than any ship, or too slim
+    for a hull: the directional runs then reject it. Each such body is profiled along its
+    axis and cut where the hull's plateau gives way to the decaying ramp of the wake
+    (:func:`quayside.core.ships_wake.wake_cut`); the hull piece is then tested like any
+    other hypothesis."""
+    p = ctx.p
+    lab, n = ndimage.label(land, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return []
+    st = _label_stats(lab, n, p, None, ctx.d, ctx.water)
+    ok = ((st["water_ring"] >= 0.8) & (st["length"] >= 4 * st["width"]) & (st["length"] >= p.min_len)
+          & (st["length"] <= 8 * p.max_len) & (st["cnt"] >= 12))
+    ok[0] = False
+    out: List[_Cand] = []
+    objs = ndimage.find_objects(lab)
+    min_hull = max(2 * p.px, p.min_len - 1.5 * p.px)
+    for j in np.flatnonzero(ok):
+        sl = objs[j - 1]
+        m = lab[sl] == j
+        rows, cols = np.nonzero(m)
+        theta = float(st["theta"][j])
+        ux, uy = math.cos(theta), math.sin(theta)
+        gx = (cols + sl[1].start) * p.x_m
+        gy = (rows + sl[0].start) * p.y_m
+        u = gx * ux + gy * uy
+        step = 0.5 * p.px
+        ub = np.floor((u - u.min()) / step).astype(int)
+        nb = int(ub.max()) + 1
+        cnt = np.bincount(ub, minlength=nb)
+        prof = np.bincount(ub, ctx.d[rows + sl[0].start, cols + sl[1].start], nb) / np.maximum(cnt, 1)
+        prof = np.where(cnt > 0, prof, np.nan)
+        t = u.min() + (np.arange(nb) + 0.5) * step
+        found = [(side, wake_cut(t, prof, side, float(u.min()), float(u.max()), p.px, min_hull)) for side in (1, -1)]
+        found = [(side, pos) for side, pos in found if pos is not None]
+        if not found:
+            continue
+        side, pos = found[0] if len(found) == 1 else min(found, key=lambda f: abs(f[1] - (u.min() if f[0] < 0
+                                                                                          else u.max())))
+        keep = (u <= pos) if side > 0 else (u >= pos)
+        if keep.sum() < 4:
+            continue
+        sub = np.zeros_like(m)
+        sub[rows[keep], cols[keep]] = True
+        pl, npl = ndimage.label(sub, structure=np.ones((3, 3), bool))
+        if npl > 1:
+            sub = pl == (1 + int(np.argmax(np.bincount(pl.ravel())[1:])))
+        c = _describe(sub, sl[0].start, sl[1].start, -200, None, None, ctx)
+        if c is not None:
+            out.append(c)
+    return out
+
+
 class _Ctx:
     """The per-block images a hypothesis is described against."""
 
@@ -589,8 +678,17 @@ class _Ctx:
         # what a hull can be moored against: land, and the analyst's piers
         self.solid = land if structure is None else (land | structure)
         self.structure = structure
+        self.near_structure = None
+        if structure is not None and structure.any():
+            self.near_structure = ndimage.binary_dilation(structure, structure=np.ones((3, 3), bool), iterations=2)
         self.xs = x / sig  # colour in local noise units
         self.rough = _roughness(zb)
+        # vegetation (excess green of the locally averaged colour, Woebbecke et al. 1995): no
+        # vessel is moored against a forest or a lawn
+        self.veg = None
+        if x.shape[0] >= 3:
+            sm = np.stack([ndimage.uniform_filter(x[b], 3, mode="nearest") for b in range(3)])
+            self.veg = _excess_green(sm) > VEG_EXG
         # pieces of land and their sizes: a hypothesis that is nearly the whole of its piece is
         # an island of its own (its trimmed fringe is not land it touches)
         self.solid_lab, n = ndimage.label(self.solid, structure=np.ones((3, 3), bool))
@@ -638,13 +736,49 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
     keep[0] = False
     idx = np.flatnonzero(keep)
     out = []
+    # too long or too slim for one hull, but of a hull's beam: ships moored nose to tail
+    tol = 1.5 * p.px
+    serial = (~keep & ring_ok & (st["cnt"] >= 6) & (fill >= 0.55) & (wd >= MIN_WIDTH_PX * p.px)
+              & (wd <= MAX_BEAM_M + 2 * tol) & (ln <= SERIAL_MAX * p.max_len)
+              & ((ln > p.max_len + tol) | (wd + p.px < ln / MAX_ELONG)))
+    serial[0] = False
+    # at coarse pixels (where the gap between hulls is not resolved), only along a known berth:
+    # there a long slim body bounded by water is more often a breakwater, a jetty or a quay edge
+    # than a line of ships (on the Sentinel-2 ports, cutting such bodies added false alarms)
+    berth = np.zeros(n + 1, bool)
+    if ctx.near_structure is not None:
+        berth[np.unique(lab[ctx.near_structure & (lab > 0)])] = True
+    if 3 * p.px > GAP_M:
+        serial &= berth
+    objs = ndimage.find_objects(lab) if (idx.size or serial.any()) else []
+    for j in np.flatnonzero(serial):
+        sl = objs[j - 1]
+        m = lab[sl] == j
+        runs = run[sl] if run is not None else None
+        for part in split_serial(m, sl[0].start, sl[1].start, float(st["theta"][j]), ctx.xs, ctx.d, p.x_m, p.y_m,
+                                 p.min_len, p.max_len, MAX_ELONG, SPLIT_K):
+            c = _describe(part, sl[0].start, sl[1].start, k, phi, runs, ctx, split=True, neutral=m & ~part)
+            if c is not None:
+                c.feat["serial"] = True
+                out.append(c)
     if idx.size == 0:
         return out
-    objs = ndimage.find_objects(lab)
     for j in idx:
         sl = objs[j - 1]
         m = lab[sl] == j
         runs = run[sl] if run is not None else None
+        if berth[j] and 3 * p.px > GAP_M and ln[j] >= 2 * max(p.min_len, 2 * p.px):
+            # coarse pixels: the gap between ships moored nose to tail is not resolved
+            parts = []
+            for part in split_serial(m, sl[0].start, sl[1].start, float(st["theta"][j]), ctx.xs, ctx.d, p.x_m,
+                                     p.y_m, p.min_len, p.max_len, MAX_ELONG, SPLIT_K, force=True):
+                c = _describe(part, sl[0].start, sl[1].start, k, phi, runs, ctx, split=True, neutral=m & ~part)
+                if c is not None:
+                    c.feat["serial"] = True
+                    parts.append(c)
+            if len(parts) >= 2:
+                out += parts
+                continue
         whole = _describe(m, sl[0].start, sl[1].start, k, phi, runs, ctx)
         if (whole is not None and run is not None and wd[j] >= 2.5 * p.px
                 and whole.feat.get("contact") == "alongside"):
@@ -833,6 +967,13 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
             rafted = max(rafted, float(neut[band].mean()))
             if ctx.structure is not None:
                 pier_side = max(pier_side, float(ctx.structure[big][band].mean()))
+    veg_side = 0.0
+    if ctx.veg is not None:
+        vb = ctx.veg[big]
+        for sgn in (1, -1):
+            deep = (sgn * v > hw) & (sgn * v <= hw + 2 * delta) & (np.abs(u) <= 0.8 * hl) & lb
+            if deep.sum() >= 3:
+                veg_side = max(veg_side, float(vb[deep].mean()))
     zin = ctx.zb[big][mb]
     rough = ctx.rough[big][mb]
     speckle = float(np.median(rough) / max(abs(float(np.median(zin))), 1.0))
@@ -848,8 +989,8 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
         along=rel < math.pi / 4,
         zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
         integ=float(np.maximum(zin, 0).sum() / math.sqrt(n)), water_ring=water_ring,
-        speckle=speckle, pier_side=pier_side, rafted=rafted,
-        source=("split" if split else "runs") if k >= 0 else ("hull" if k == -100 else "level"), **sides,
+        speckle=speckle, pier_side=pier_side, rafted=rafted, veg_side=veg_side,
+        source=("split" if split else "runs") if k >= 0 else {-100: "hull", -200: "free"}.get(k, "level"), **sides,
     )
     score = _score(feat, p)
     if score <= 0:
@@ -882,6 +1023,9 @@ def _score(f: dict, p: _Params) -> float:
         cls = "moored"
     f["contact"] = cls
     if not cls:
+        return 0.0
+    if cls != "anchored" and f.get("veg_side", 0.0) >= VEG_SIDE_MAX:
+        # lying against vegetation: a beach or a bank between a wood and the water, not a hull
         return 0.0
     # matched-filter contrast of the whole body (sum of z over sqrt(n)): a CFAR test on the
     # object rather than on single pixels
@@ -994,10 +1138,23 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
     margin = 1.5 * p.px
     t, pa, _ = profile(c.length, c.width, True)
     e = extent(t, pa, 0.5 * c.length, mu_.min() - 0.5 * p.px - margin, mu_.max() + 0.5 * p.px + margin)
+    cut = _stern_before_wake(c, ctx, t, pa, mu_)
+    if cut is not None:
+        side, t_cut = cut
+        if e is None:
+            e = (mu_.max() + 0.5 * p.px, mu_.min() - 0.5 * p.px)
+        hi, lo = e
+        e = (min(hi, t_cut), lo) if side > 0 else (hi, max(lo, t_cut))
+        # the wake is not part of the hull: drop its pixels from the mask (area, overlaps)
+        keep = (mu_ <= t_cut + 0.5 * p.px) if side > 0 else (mu_ >= t_cut - 0.5 * p.px)
+        if keep.sum() >= 2:
+            c.mask = np.zeros_like(c.mask)
+            c.mask[rows[keep], cols[keep]] = True
+            c.feat["wake_cut"] = True
     if e is not None:
         hi, lo = e
         new_len = hi - lo
-        if new_len >= 0.5 * c.length and new_len <= 1.5 * c.length + 2 * p.px:
+        if (cut is not None or new_len >= 0.5 * c.length) and new_len <= 1.5 * c.length + 2 * p.px:
             shift = 0.5 * (hi + lo)
             mx, my = mx + shift * ux, my + shift * uy
             c.length = new_len
@@ -1012,6 +1169,29 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
             c.width = new_beam
     c.cx, c.cy = mx / p.x_m, my / p.y_m
     c.feat["wake"] = _wake_evidence(c, ctx)
+    if c.feat.get("contact") == "anchored":
+        c.feat["trail"] = _trail_evidence(c, ctx)
+
+
+def _stern_before_wake(c: _Cand, ctx: _Ctx, t, prof, mu_):
+    """(side, position along the axis) of the stern of a free hull whose hypothesis runs
+    on into its wake (see :mod:`quayside.core.ships_wake`), or None. Only free bodies
+    that trail disturbed water beyond one end are examined, at that end."""
+    p = ctx.p
+    if c.feat.get("contact") != "anchored" or c.length < 4 * p.px:
+        return None
+    ends = _beyond_ends(ctx, c.cx * p.x_m, c.cy * p.y_m, c.theta, c.length, max(c.width, 2 * p.px),
+                        max(c.length, 10 * p.px))
+    min_hull = max(2 * p.px, p.min_len - 1.5 * p.px)
+    found = []
+    for v, side in zip(ends, (1, -1)):
+        pos = wake_cut(t, prof, side, mu_.min(), mu_.max(), p.px, min_hull)
+        if pos is not None:
+            found.append((-1.0 if v is None else v, side, pos))
+    if not found:
+        return None
+    _, side, pos = max(found)
+    return side, pos
 
 
 def _beyond_ends(ctx: _Ctx, mx: float, my: float, theta: float, length: float, half_w: float, reach: float):
@@ -1040,6 +1220,28 @@ def _beyond_ends(ctx: _Ctx, mx: float, my: float, theta: float, length: float, h
     return out
 
 
+def _trail_evidence(c: _Cand, ctx: _Ctx) -> float:
+    """How much the body lies *inside* a trail of disturbed water: the largest, over 12
+    directions, of the smaller of the disturbed shares beyond its two opposite sides in
+    that direction. A ship under way trails its wake behind the stern only, and the water
+    ahead of its bow is calm; a patch of foam inside a wake has the trail before and after
+    it, whatever its own orientation."""
+    p = ctx.p
+    best = 0.0
+    reach = max(2 * c.width, 5 * p.px)
+    for i in range(12):
+        a = math.pi * i / 12
+        rel = a - c.theta
+        half = abs(0.5 * c.length * math.cos(rel)) + abs(0.5 * c.width * math.sin(rel))
+        across = abs(0.5 * c.length * math.sin(rel)) + abs(0.5 * c.width * math.cos(rel))
+        ends = _beyond_ends(ctx, c.cx * p.x_m, c.cy * p.y_m, a, 2 * half + 2 * p.px, max(0.5 * across, p.px),
+                            reach)
+        if ends[0] is None or ends[1] is None:
+            continue
+        best = max(best, min(ends))
+    return best
+
+
 def _wake_evidence(c: _Cand, ctx: _Ctx) -> float:
     """Share of the water beyond either end of the hull (a box one hull long and two beams
     wide) that is disturbed (brighter or rougher than water): the turbulent wake of a ship
@@ -1060,6 +1262,8 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
     extension of its axis, and are dimmer than the ship. Docked and moored hypotheses are
     never dropped, nor hypotheses brighter than the ship they trail."""
     free = ("anchored", "moored")
+    # patches of foam inside a wake trail (disturbed water on two opposite sides)
+    cands = [c for c in cands if c.feat.get("trail", 0.0) < TRAIL_MAX or c.feat.get("rafted", 0.0) >= 0.3]
     order = sorted(cands, key=lambda c: -c.feat.get("zb_top", 0.0))
     dropped = set()
     for i, a in enumerate(order):
@@ -1323,6 +1527,9 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
         if piers:
             _attribute_piers(ships, piers, src.crs if scale.georeferenced else None,
                              max(PIER_SEARCH_M, 3 * px_m), max(DOCK_M, 1.5 * px_m), 1.0 / crs_unit_per_px)
+            # crane booms, conveyors and catwalks reach out square to the berth face
+            ships = _drop_crossing(ships, piers, src.crs if scale.georeferenced else None, px_m,
+                                   1.0 / crs_unit_per_px)
         method = (f"local-water CFAR contrast; hypotheses from directional line-opening residues "
                   f"({N_DIRECTIONS} directions), hull colour against the quay and brightness levels; "
                   f"half-contrast measurement; working pixel {pxw:.2f} {'m' if scale.georeferenced else 'px'}")
@@ -1418,6 +1625,21 @@ def _dedupe(ships: List[Ship]) -> List[Ship]:
             if inter > 0.3 * min(o.area, s.polygon.area):
                 dropped.add(j)
     return kept
+
+
+def _drop_crossing(ships: List[Ship], piers, crs, px_m: float, unit: float) -> List[Ship]:
+    """The ships that are neither structures crossing the face of their pier nor slivers
+    along its outline (:mod:`quayside.core.ships_piers`)."""
+
+    def frame(x0, y0):
+        f0 = _ground_frame(crs, x0, y0)
+        if crs is not None:
+            return f0
+        return lambda xs, ys: tuple(np.asarray(v) * unit for v in f0(xs, ys))
+
+    drop = crossing_the_berth(ships, piers, frame, max(DOCK_M, 1.5 * px_m), max(10.0, 2 * px_m))
+    sliver = hugging_the_outline(ships, piers, frame, max(px_m, 2.0))
+    return [s for s, d, v in zip(ships, drop, sliver) if not (d or v)]
 
 
 def _attribute_piers(ships: List[Ship], piers, crs, max_dist: float, dock_dist: float, unit: float = 1.0) -> None:

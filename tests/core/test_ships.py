@@ -320,3 +320,102 @@ def test_coarse_anchored_ship_is_not_a_jetty(tmp_path):
     (s,) = matches(res.ships, g, 0.25)
     assert s.state == "anchored"
     assert abs(s.length_m - 200) <= max(0.03 * 200, px) + px, s.length_m
+
+
+def wake_shapes(cx, cy, heading_deg, hull_len, beam, wake_len, start=0.75, steps=12):
+    """A bright, tapering turbulent wake behind a hull's stern, as strips of foam whose
+    brightness falls from ``start`` (share of foam over water) to nothing over ``wake_len``."""
+    out = []
+    seg = wake_len / steps
+    for i in range(steps):
+        a = hull_len / 2 + i * seg
+        half = 0.4 * beam * (1 + 0.8 * i / steps)
+        strip = Polygon([(-half, -a - seg - 0.5), (half, -a - seg - 0.5), (half, -a), (-half, -a)])
+        strip = affinity.translate(affinity.rotate(strip, -heading_deg, origin=(0, 0)), cx, cy)
+        share = start * (1 - i / steps) ** 1.5
+        out.append((strip, tuple(int(w + (225 - w) * share) for w in WATER)))
+    return out
+
+
+def test_underway_ship_is_measured_without_its_wake(tmp_path):
+    # a boat under way: the foam right behind the stern is nearly as bright as the hull, so
+    # the contrast mask runs on into the wake; the hull ends where the plateau stops and the
+    # decaying ramp of the wake starts
+    cx, cy, hd = ORIGIN[0] + 540, ORIGIN[1] - 540, 60
+    boat = hull(60, 12, cx, cy, hd)
+    wake = wake_shapes(cx, cy, hd, 60, 12, 120)
+    tif = render(str(tmp_path / "underway.tif"), wake + [(boat, (205, 205, 200))], quay_rows=0)
+    res = detect_ships(tif)
+    assert len(res.ships) == 1, [(s.length_m, s.state) for s in res.ships]
+    (s,) = res.ships
+    assert abs(s.length_m - 60) <= 2 * PX, s.length_m
+    assert s.state == "underway"
+    assert s.polygon.centroid.distance(boat.centroid) <= 2 * PX
+
+
+def test_crane_boom_across_a_berth_is_not_a_ship(tmp_path):
+    # a ship-to-shore crane's boom reaches from the quay across the ship it works and out over
+    # the water: the part beyond the hull is a bright slim body free in the water, square to
+    # the berth face and not touching it; a vessel lies alongside the face instead
+    px = 1.0
+    face_y = ORIGIN[1] - 80 * px
+    ship = hull(120, 20, ORIGIN[0] + 180, face_y - 11, 90)
+    boom = box(ORIGIN[0] + 150, face_y - 11 - 10 - 24, ORIGIN[0] + 156, face_y + 25)
+    tif = render(str(tmp_path / "boom.tif"), [(ship, (150, 45, 40)), (boom, (235, 205, 40))], px=px)
+    quay = box(ORIGIN[0] - 10, face_y, ORIGIN[0] + 370, ORIGIN[1] + 10)
+    res = detect_ships(tif, piers=[(quay, "Quay A")])
+    assert len(matches(res.ships, ship)) == 1, [(s.length_m, s.state) for s in res.ships]
+    assert len(res.ships) == 1, [(round(s.length_m), round(s.width_m), s.state, s.pier_distance_m)
+                                 for s in res.ships]
+    assert res.ships[0].pier == "Quay A" and res.ships[0].state == "docked"
+
+
+def test_beach_between_wood_and_water_is_not_a_ship(tmp_path):
+    # a wavy shore: a wood, a pale beach a few metres wide, the water. Pieces of the beach
+    # stand out from both the wood and the water and look like hulls lying against the land;
+    # vessels are moored against quays, piers and other vessels, never against vegetation
+    xs = np.linspace(ORIGIN[0] - 10, ORIGIN[0] + 1090, 120)
+    shore = ORIGIN[1] - 300 + 25 * np.sin((xs - ORIGIN[0]) / 70.0) + 12 * np.sin((xs - ORIGIN[0]) / 23.0)
+    top = [(ORIGIN[0] + 1090, ORIGIN[1] + 10), (ORIGIN[0] - 10, ORIGIN[1] + 10)]
+    beach = Polygon(list(zip(xs, shore - 9)) + top)
+    wood = Polygon(list(zip(xs, shore)) + top)
+    boat = hull(90, 16, ORIGIN[0] + 540, ORIGIN[1] - 800, 40)
+    tif = render(str(tmp_path / "shore.tif"), [(beach, (196, 182, 150)), (wood, (34, 62, 28)),
+                                               (boat, (190, 190, 184))], quay_rows=0)
+    res = detect_ships(tif)
+    assert len(matches(res.ships, boat)) == 1
+    assert len(res.ships) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+
+
+def test_ships_nose_to_tail_along_a_pier_at_10m(tmp_path):
+    # at 10 m the gap between bow and stern of two ships moored one behind the other is a
+    # pixel or less: the land mask joins them into one body too long and slim for a hull,
+    # which is cut across its axis where the colour steps or the contrast dips
+    px = 10.0
+    face_y = ORIGIN[1] - 40 * px
+    pier = box(ORIGIN[0] + 1500, face_y - 700, ORIGIN[0] + 1525, face_y + 5)
+    first = hull(230, 32, ORIGIN[0] + 1500 - 17, face_y - 20 - 115, 180)
+    second = hull(200, 30, ORIGIN[0] + 1500 - 16, face_y - 20 - 230 - 12 - 100, 180)
+    tif = render(str(tmp_path / "line10.tif"), [(pier, QUAY), (first, (160, 60, 45)), (second, (60, 110, 70))],
+                 size=(200, 300), px=px, quay_rows=40)
+    res = detect_ships(tif, piers=[(pier, "Pier 1")])
+    for g, length in ((first, 230), (second, 200)):
+        found = matches(res.ships, g, 0.25)
+        assert len(found) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+        assert abs(found[0].length_m - length) <= 0.1 * length + px, found[0].length_m
+        assert found[0].pier == "Pier 1"
+
+
+def test_sliver_along_a_given_quay_face_is_not_a_ship(tmp_path):
+    # a pale strip a couple of metres wide along the face of a given quay (a fender line, a
+    # kerb seen past the edge, mixed pixels): slim, and lying within a pixel or two of the
+    # quay's outline, where a moored hull reaches a whole beam out from the face
+    px = 1.0
+    face_y = ORIGIN[1] - 80 * px
+    strip = box(ORIGIN[0] + 60, face_y - 2.2, ORIGIN[0] + 90, face_y + 0.3)
+    ship = hull(120, 20, ORIGIN[0] + 230, face_y - 11, 90)
+    tif = render(str(tmp_path / "sliver.tif"), [(strip, (215, 212, 200)), (ship, (150, 45, 40))], px=px)
+    quay = box(ORIGIN[0] - 10, face_y, ORIGIN[0] + 370, ORIGIN[1] + 10)
+    res = detect_ships(tif, piers=[(quay, "Quay A")])
+    assert len(matches(res.ships, ship)) == 1, [(s.length_m, s.state) for s in res.ships]
+    assert len(res.ships) == 1, [(round(s.length_m), round(s.width_m, 1), s.state) for s in res.ships]
