@@ -14,7 +14,8 @@ Synthetic ports (quayside.core.synth), seeds 3, 7, 21, at 0.5 m and 1 m
   yard's box footprints / yard area. Bar: 5 points.
 * Look-alikes: run without YARDS (automatic yards, as an analyst would on a new
   image); TEU of detected stacks whose centre falls on a look-alike polygon
-  (trailer and car rows, ribbed roofs, heaps), as a share of the true yard TEU.
+  (trailer and car rows, ribbed roofs, heaps), as a share of the true yard TEU,
+  also broken down by look-alike kind (``kind`` of lookalikes_before.geojson).
   Bar: <= 5 %.
 * Empty yard: the same port with every stack of its largest yard removed (its
   blocks' tiers set to 0 in the layout before rendering: the bare concrete with
@@ -24,7 +25,7 @@ Real pictures (when ../shared/data exists): docs/containers/container_piers.png
 (detected stacks over the 0.5 m Google Earth terminal, two crops written for a
 by-eye count) and docs/containers/busan_yards.png (automatic yards at 10 m).
 
-Run: .venv/bin/python bench/eval_containers.py [--seeds 3 7 21] [--skip-real]
+Run: .venv/bin/python bench/eval_containers.py [--seeds 3 7 21 5 11] [--skip-real]
 """
 
 from __future__ import annotations
@@ -109,14 +110,22 @@ def evaluate(gsd, seed):
     occ_err = max((abs(y.occupancy_pct - ty[y.name]["occ"]) for y in res.yards), default=float("nan"))
     # look-alikes: automatic yards
     auto = detect_containers(tif)
-    looks = [shape(f["geometry"]) for f in feats(os.path.join(d, "lookalikes_before.geojson"))]
-    look_u = unary_union(looks) if looks else None
+    looks = [(shape(f["geometry"]), f["properties"]["kind"])
+             for f in feats(os.path.join(d, "lookalikes_before.geojson"))]
+    look_u = unary_union([g for g, _ in looks]) if looks else None
     look_teu = sum(s.teu for s in auto.stacks if look_u is not None and look_u.contains(s.polygon.centroid))
+    kinds = {}
+    for s in auto.stacks:
+        c = s.polygon.centroid
+        kind = next((k for g, k in looks if g.contains(c)), None)
+        if kind is not None:
+            kinds[kind] = round(kinds.get(kind, 0.0) + s.teu, 1)
     # all boxes of the scene (yards, ships, trucks) inside the auto yards vs truth yard TEU
     return dict(gsd=gsd, seed=seed, true_teu=true_teu, det_teu=det_teu,
                 teu_err=100.0 * abs(det_teu - true_teu) / max(true_teu, 1), occ_err=occ_err,
                 occ=[(y.name, round(ty[y.name]["occ"], 1), round(y.occupancy_pct, 1)) for y in res.yards],
-                look_pct=100.0 * look_teu / max(true_teu, 1), auto_teu=auto.total_teu, auto_yards=len(auto.yards),
+                look_pct=100.0 * look_teu / max(true_teu, 1), look_kinds=kinds, auto_teu=auto.total_teu,
+                auto_yards=len(auto.yards),
                 seconds=dt)
 
 
@@ -148,7 +157,8 @@ def main():
                 rows.append(r)
                 print(f"{gsd:4.1f} {seed:4d} {r['true_teu']:7.0f} {r['det_teu']:7.1f} {r['teu_err']:6.1f} "
                       f"{BARS[gsd]:4.0f} {r['occ_err']:6.1f} {r['look_pct']:6.1f} {r['auto_yards']:5d} "
-                      f"{r['auto_teu']:7.1f} {r['seconds']:5.1f}  {r['occ']}", flush=True)
+                      f"{r['auto_teu']:7.1f} {r['seconds']:5.1f}  {r['occ']} look-alike TEU by kind {r['look_kinds']}",
+                      flush=True)
         print("\npooled per resolution (sum of detected vs sum of true TEU over the seeds):")
         for gsd in a.gsd:
             rr = [r for r in rows if r["gsd"] == gsd]
