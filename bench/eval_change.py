@@ -33,6 +33,8 @@ from quayside.core.change import detect_changes  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out", "eval_change")
 WHERE = "type IN ('new_structure','removed_structure')"
+# LEVIR-CD's buildings are detached houses of 100-250 m2: the analyst's MIN_AREA for such a suburb
+LEVIR_MIN_AREA = 50.0
 
 
 def variants(quick):
@@ -126,19 +128,20 @@ def run_synth(quick):
           f"detect time {t_all:.0f} s")
 
 
-def run_real(name, sub, where_list):
+def run_real(name, sub, where_list, min_area=200.0):
     base = os.path.join(SHARED, "data", "change", sub)
     scorer = os.path.join(SHARED, "eval", "score_change.py")
     if not os.path.isdir(base) or not os.path.exists(scorer):
         print(f"== {name}: {base} or {scorer} absent, skipped ==")
         return
-    print(f"== {name} ({base}) ==")
+    print(f"== {name} ({base}), MIN_AREA {min_area:g} m2 ==")
     out = os.path.join(OUT, sub)
     os.makedirs(out, exist_ok=True)
     pairs = sorted(f[:-len("_before.tif")] for f in os.listdir(base) if f.endswith("_before.tif"))
     args = []
     for p in pairs:
-        res = detect_changes(os.path.join(base, p + "_before.tif"), os.path.join(base, p + "_after.tif"))
+        res = detect_changes(os.path.join(base, p + "_before.tif"), os.path.join(base, p + "_after.tif"),
+                             min_area_m2=min_area)
         gj = os.path.join(out, p + ".geojson")
         _write_geojson(res, gj, base_crs(os.path.join(base, p + "_before.tif")))
         counts = {}
@@ -219,7 +222,8 @@ def pictures(levir_pairs=("test_2_0000_0000", "test_7_0256_0512", "train_36_0512
             a, _ = _rgb8(os.path.join(base, p + "_after.tif"))
             with rasterio.open(os.path.join(base, p + "_change.tif")) as src:
                 t = np.repeat(((src.read(1) > 0) * 255).astype("uint8")[..., None], 3, 2)
-            res = detect_changes(os.path.join(base, p + "_before.tif"), os.path.join(base, p + "_after.tif"))
+            res = detect_changes(os.path.join(base, p + "_before.tif"), os.path.join(base, p + "_after.tif"),
+                                 min_area_m2=LEVIR_MIN_AREA)
             pred = np.asarray(_draw(a.copy(), tf, res.changes))
             gap = np.full((a.shape[0], 6, 3), 255, "uint8")
             Image.fromarray(np.concatenate([b, gap, a, gap, t, gap, pred], 1)).save(
@@ -262,7 +266,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     tempfile.tempdir = None
     if not a.no_real:
-        run_real("LEVIR-CD", "levir_0p5m", [WHERE, None])
+        run_real("LEVIR-CD", "levir_0p5m", [WHERE, None], LEVIR_MIN_AREA)
         run_real("DSIFN-CD", "dsifn_2m_nominal", [None])
     if not a.no_synth:
         run_synth(a.quick)

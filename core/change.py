@@ -79,6 +79,19 @@ Method
    brightness, not colour). Areas and perimeters in metres on the WGS84 ellipsoid
    (local radii of curvature at each footprint, :mod:`quayside.core.geo`).
 
+8. **Buildings of each date compared** (:mod:`quayside.core.change_pcc`): the steps
+   above assume that most of the overlap did not change (the noise floor, the
+   pseudo-invariant fit). Where nearly everything changed (woodland or bare soil
+   turned into a suburb) that fails, so each date is also classified on its own:
+   MBI above Otsu's threshold of *that image's* MBI histogram (non-vegetated
+   pixels), grown a few metres into the roof's shaded facets, opened; compact,
+   rectangular components away from water at the date they stand. A building of
+   AFTER that was not a building at BEFORE, whose appearance changed and whose
+   outline did not stand at BEFORE (gradient correlation along the outline), is a
+   ``new_structure``; the reverse a ``removed_structure`` (post-classification
+   comparison). These add to the structures of step 7 and take their ground from
+   its surface and water footprints.
+
 Bad input (no overlap, a CRS on one side only, bands that cannot be matched,
 all nodata) raises :class:`~quayside.core.errors.InputError`.
 """
@@ -104,7 +117,12 @@ from shapely.geometry import box, shape
 from shapely.ops import unary_union
 
 from .change_morph import mbi
-from .change_objects import CHROMA_SCALE, E_BB, E_RB, N_EVIDENCE, ObjectContext, decide, evidence_block
+from .change_objects import CHROMA_SCALE, E_BA, E_BB, E_RA, E_RB, N_EVIDENCE, ObjectContext, decide, evidence_block
+from .change_pcc import MAX_AREA_M2 as PCC_MAX_AREA_M2
+from .change_pcc import VESSEL_REACH_M as PCC_REACH_M
+from .change_pcc import buildings as pcc_buildings
+from .change_pcc import judge as pcc_judge
+from .change_pcc import mbi_histogram
 from .coregister import Shift, aligned_vrt, check_crs_pair, overlap_window, shift_between, shift_sentence
 from .errors import InputError
 from .geo import GroundScale, ground_scale
@@ -122,6 +140,7 @@ GAIN_MAX = 2.5  # a fitted gain beyond this (or below its inverse) means the fit
 MBI_MIN_M = 2.0  # shortest linear structuring element of the MBI (metres)
 MBI_MAX_M = 100.0  # longest (metres): buildings up to about this wide in every direction
 MBI_MAX_PX = 201  # and at most this many pixels (bounds the halo)
+GDAL_CACHE_MB = 128  # GDAL block cache during a run (megabytes)
 
 
 @dataclass
@@ -455,7 +474,10 @@ def detect_changes(before_path: str, after_path: str, *, aoi=None, min_area_m2: 
         return (lambda v: progress(a + (b - a) * v)) if progress else None
 
     try:
-        with rasterio.open(before_path) as before, rasterio.open(after_path) as after:
+        # GDAL's block cache would otherwise grow to 5 % of the machine's memory per process on top of
+        # the per-block arrays: bounded here, the blocks are read once each anyway
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(before_path) as before, \
+                rasterio.open(after_path) as after:
             return _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_path, bands_before,
                            bands_after, water_before_path, water_after_path, block, max_shift_px, prog, cancel)
     finally:
@@ -585,6 +607,7 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
         s_min = max(3, int(round(MBI_MIN_M / px_m)))
         s_max = max(s_min + 4, min(MBI_MAX_PX, int(round(MBI_MAX_M / px_m))))
         hist_mbi = np.zeros(256, np.float64)
+        hist_date = [np.zeros(256, np.float64), np.zeros(256, np.float64)]
         for sw in _sample_windows(gw, gh, 512, 4):
             check_cancel(cancel)
             xb, vb = read_b(sw)
@@ -592,10 +615,15 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
             v = vb & va
             if v.mean() < 0.3:
                 continue
-            for x in (rad.before(xb), rad.after(xa)):
+            for k, x in enumerate((rad.before(xb), rad.after(xa))):
                 m_ = mbi(_fill_invalid(x.max(axis=0), v), s_min, s_max)
                 hist_mbi += np.bincount(np.clip((m_[v] * 255).astype(np.int32), 0, 255), minlength=256)
+                hist_date[k] += mbi_histogram(m_, x, v)
         tau_mbi = _otsu_hist(hist_mbi) * (1.3 - 0.6 * sensitivity)
+        # each date's own building threshold (post-classification comparison, :mod:`.change_pcc`)
+        tau_date = [_otsu_hist(h) * (1.3 - 0.6 * sensitivity) for h in hist_date]
+        notes.append(f"Building thresholds of each date on its own: BEFORE {tau_date[0]:.2f}, AFTER "
+                     f"{tau_date[1]:.2f} (Otsu on the MBI of each image's non-vegetated pixels).")
         tau_dmbi = 0.5 * tau_mbi
         notes.append(f"Building index threshold {tau_mbi:.2f} (Otsu on the MBI of both dates), minimum rise or fall "
                      f"{tau_dmbi:.2f}.")
@@ -621,6 +649,7 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
         ev_prof = dict(prof, count=N_EVIDENCE, dtype="uint8", nodata=None)
         halo = max(halo, s_max + 4)
         water_rb = np.zeros(3, np.float64)  # sums of r and b chromaticity over water at both dates, count
+        water_rb_a = np.zeros(2, np.float64)  # the same at AFTER
         ev_path = os.path.join(tmp, "evidence.tif")
         size = max(int(block), 2 * halo)
         total = n_windows(gw, gh, size)
@@ -628,8 +657,11 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
         clean_r = max(1, int(round(CLEAN_M / px_m)))
         disk = _disk(clean_r)
         mpath = os.path.join(tmp, "mask.tif")
+        bpaths = (os.path.join(tmp, "buildings_before.tif"), os.path.join(tmp, "buildings_after.tif"))
+        m_prof = dict(prof, dtype="uint8", nodata=None)
         with rasterio.open(cr_path, "w", **prof) as cdst, rasterio.open(ev_path, "w", **ev_prof) as edst, \
-                rasterio.open(mpath, "w", **dict(prof, dtype="uint8", nodata=None)) as mdst:
+                rasterio.open(mpath, "w", **m_prof) as mdst, rasterio.open(bpaths[0], "w", **m_prof) as bdst, \
+                rasterio.open(bpaths[1], "w", **m_prof) as adst:
             for i, (core, read) in enumerate(iter_windows(gw, gh, size, halo)):
                 check_cancel(cancel)
                 xb, vb = read_b(read)
@@ -644,7 +676,8 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                 if not v.any():
                     cdst.write(np.full((1,) + (int(core.height), int(core.width)), -1.0, np.float32), window=core)
                     edst.write(np.zeros((N_EVIDENCE, int(core.height), int(core.width)), np.uint8), window=core)
-                    mdst.write(np.zeros((1, int(core.height), int(core.width)), np.uint8), window=core)
+                    for dst in (mdst, bdst, adst):
+                        dst.write(np.zeros((1, int(core.height), int(core.width)), np.uint8), window=core)
                     continue
                 xb = rad.before(xb)
                 xa = rad.after(xa)
@@ -676,11 +709,16 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                 if ww.any():
                     water_rb += (ev[E_RB][sl][ww].sum() / CHROMA_SCALE, ev[E_BB][sl][ww].sum() / CHROMA_SCALE,
                                  ww.sum())
+                    water_rb_a += (ev[E_RA][sl][ww].sum() / CHROMA_SCALE, ev[E_BA][sl][ww].sum() / CHROMA_SCALE)
                 out = mag.astype(np.float32)
                 out[~v] = -1.0
                 cdst.write(out[sl][None], window=core)
                 edst.write(ev[:, sl[0], sl[1]], window=core)
                 mdst.write(mask[sl].astype(np.uint8)[None], window=core)
+                bld = [pcc_buildings(m_, x_, v, t_, px_m)[sl] for m_, x_, t_ in ((mbi_b, xb, tau_date[0]),
+                                                                                   (mbi_a, xa, tau_date[1]))]
+                bdst.write(bld[0].astype(np.uint8)[None], window=core)
+                adst.write(bld[1].astype(np.uint8)[None], window=core)
                 _p = prog(0.15, 0.85)
                 if _p:
                     _p((i + 1) / total)
@@ -709,6 +747,22 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                 if ground(poly).area < min_area_m2:
                     continue
                 changes += _object_changes(poly, cs, es, win_tf, ctx, ground, min_area_m2)
+            # buildings of one date that were not buildings at the other (post-classification comparison)
+            n_before = len(changes)
+            water_colours = (ctx.water_colour, (water_rb_a[0] / water_rb[2], water_rb_a[1] / water_rb[2])) \
+                if ctx.water_colour is not None else None
+            with rasterio.open(bpaths[0]) as b0, rasterio.open(bpaths[1]) as b1:
+                for after_side, own, other in ((True, bpaths[1], b0), (False, bpaths[0], b1)):
+                    for j, poly in enumerate(_polygonize(own, size, cancel)):
+                        if j % 50 == 0:
+                            check_cancel(cancel)
+                        c = _pcc_change(poly, after_side, other, cs, es, win_tf, ctx, ground, min_area_m2,
+                                        changes[:n_before], water_colours)
+                        if c is not None:
+                            changes.append(c)
+            changes = _structures_first(changes, n_before, ground, min_area_m2)
+            if len(changes) > n_before:
+                notes.append(f"{len(changes) - n_before} structure(s) found by comparing each date's buildings.")
         _p = prog(0.85, 1.0)
         if _p:
             _p(1.0)
@@ -836,6 +890,66 @@ def _object_changes(poly, cs, es, tf, ctx: ObjectContext, ground, min_area_m2) -
                               score=float(d.score), change_mean=float(mag[sel].mean()),
                               before_mean=float(lb[sel].mean()), after_mean=float(la[sel].mean())))
     return out
+
+
+def _pcc_change(poly, after_side, other_src, cs, es, tf, ctx: ObjectContext, ground, min_area_m2,
+                existing, water_colours) -> Optional[Change]:
+    """A new (removed) structure from one date's building footprint, or None (see :mod:`.change_pcc`)."""
+    gp = ground(poly)
+    if gp.area < min_area_m2 or gp.area > PCC_MAX_AREA_M2:
+        return None
+    for c in existing:  # the change-magnitude path found a structure here already
+        if c.type in ("new_structure", "removed_structure") and c.polygon.intersects(poly) and \
+                c.polygon.intersection(poly).area > 0.2 * poly.area:
+            return None
+    x0, y0, x1, y1 = poly.bounds
+    pad = int(math.ceil(PCC_REACH_M / ctx.px_m)) + 4
+    w = rasterio.windows.from_bounds(x0, y0, x1, y1, tf).round_offsets(op="floor").round_lengths(op="ceil")
+    w = Window(w.col_off - pad, w.row_off - pad, w.width + 2 * pad, w.height + 2 * pad)
+    w = w.intersection(Window(0, 0, cs.width, cs.height))
+    wt = window_transform(w, tf)
+    shp = (int(w.height), int(w.width))
+    comp = features.rasterize([(poly, 1)], out_shape=shp, transform=wt, fill=0, dtype="uint8").astype(bool)
+    if not comp.any():
+        return None
+    ev = es.read(window=w)
+    other = other_src.read(1, window=w) > 0
+    px_area = gp.area / max(1, int(comp.sum()))
+    v = pcc_judge(comp, other, ev, after_side, ctx.px_m, ctx.min_px, px_area, water_colours)
+    if v.type is None:
+        return None
+    mag = cs.read(1, window=w)
+    mag = np.where(mag < 0, 0.0, mag)
+    return Change(polygon=poly, area_m2=float(gp.area), perimeter_m=float(gp.length), type=v.type, score=v.score,
+                  change_mean=float(mag[comp].mean()), before_mean=float(ev[0][comp].mean() / 200.0),
+                  after_mean=float(ev[1][comp].mean() / 200.0))
+
+
+def _structures_first(changes: List[Change], n_first: int, ground, min_area_m2) -> List[Change]:
+    """The surface and water footprints of the change-magnitude path (``changes[:n_first]``) lose the
+    ground that the comparison of each date's buildings (``changes[n_first:]``) gives to a structure."""
+    added = changes[n_first:]
+    if not added:
+        return changes
+    out = []
+    for c in changes[:n_first]:
+        if c.type in ("new_structure", "removed_structure"):
+            out.append(c)
+            continue
+        hit = [a.polygon for a in added if a.polygon.intersects(c.polygon)]
+        if not hit:
+            out.append(c)
+            continue
+        rest = c.polygon.difference(unary_union(hit))
+        for p in getattr(rest, "geoms", [rest]):
+            if p.is_empty or p.geom_type != "Polygon":
+                continue
+            gp = ground(p)
+            if gp.area >= min_area_m2:
+                out.append(Change(polygon=p, area_m2=float(gp.area), perimeter_m=float(gp.length), type=c.type,
+                                  score=c.score, change_mean=c.change_mean, before_mean=c.before_mean,
+                                  after_mean=c.after_mean))
+    return out + added
 
 
 def _fill_invalid(img: np.ndarray, valid: np.ndarray) -> np.ndarray:

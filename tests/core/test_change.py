@@ -8,14 +8,18 @@ import os
 import numpy as np
 import pytest
 import rasterio
-from quayside.core import synth
+from quayside.core import change_pcc, synth
 from quayside.core.change import ChangeResult, detect_changes, fit_radiometry, match_ranges
 from quayside.core.change_morph import mbi, msi
 from quayside.core.change_objects import (
+    E_BA,
+    E_BB,
     E_FLAGS,
     E_LA,
     E_LB,
     E_MBI_A,
+    E_RA,
+    E_RB,
     E_WATER,
     F_SHADOW_A,
     N_EVIDENCE,
@@ -325,3 +329,92 @@ def test_radiometric_fallback_matches_ranges():
     assert rad.offset == pytest.approx([-40.0, -40.0, -40.0], abs=2.0)
     fit = fit_radiometry(xb, xa)
     assert fit.gain == pytest.approx([2.0, 2.0, 2.0], rel=0.02)
+
+
+# ------------------------------------------------------------------------------------------
+# post-classification comparison of each date's buildings (change_pcc)
+
+
+def _pcc_evidence(shape=(100, 100)):
+    """Bare soil at both dates: brightness 0.5, a warm (r 0.40, b 0.26) colour."""
+    ev = np.zeros((N_EVIDENCE,) + shape, np.uint8)
+    ev[E_LB] = ev[E_LA] = 100
+    ev[E_RB] = ev[E_RA] = int(0.40 * 255)
+    ev[E_BB] = ev[E_BA] = int(0.26 * 255)
+    return ev
+
+
+def _roof(ev, bands, lum, r=0.33, b=0.34, box=(30, 60, 25, 75)):
+    y0, y1, x0, x1 = box
+    lb, rb, bb = bands
+    ev[lb, y0:y1, x0:x1] = lum
+    ev[rb, y0:y1, x0:x1] = int(r * 255)
+    ev[bb, y0:y1, x0:x1] = int(b * 255)
+
+
+def test_outline_correlation_same_outline_or_not():
+    ev = _pcc_evidence()
+    comp = np.zeros(ev.shape[1:], bool)
+    comp[30:60, 25:75] = True
+    _roof(ev, (E_LB, E_RB, E_BB), 40)  # a dark roof before ...
+    _roof(ev, (E_LA, E_RA, E_BA), 180)  # ... re-covered in white: the same outline, contrast reversed
+    assert change_pcc.outline_correlation(comp, ev) < -0.8
+    _roof(ev, (E_LB, E_RB, E_BB), 160)  # a bright roof at both dates
+    assert change_pcc.outline_correlation(comp, ev) > 0.9
+    ev2 = _pcc_evidence()
+    _roof(ev2, (E_LA, E_RA, E_BA), 180)  # built on bare soil: no outline before
+    assert abs(change_pcc.outline_correlation(comp, ev2)) < 0.05
+
+
+def test_a_roof_on_former_bare_soil_is_new_and_a_roof_at_both_dates_is_not():
+    ev = _pcc_evidence()
+    comp = np.zeros(ev.shape[1:], bool)
+    comp[30:60, 25:75] = True
+    _roof(ev, (E_LA, E_RA, E_BA), 160)  # a grey roof after, bare soil before
+    none = np.zeros_like(comp)
+    v = change_pcc.judge(comp, none, ev, True, 0.5, 100, 0.25)
+    assert v.type == "new_structure" and 0.0 < v.score <= 1.0
+    # read the other way round (BEFORE's building that AFTER lost) it is a removed structure
+    ev_r = ev[[E_LA, E_LB, 2, 3, 4, 5, E_RA, E_BA, E_RB, E_BB, 10, 11]]
+    assert change_pcc.judge(comp, none, ev_r, False, 0.5, 100, 0.25).type == "removed_structure"
+    # the same roof at both dates, only its classification at BEFORE failed: nothing
+    _roof(ev, (E_LB, E_RB, E_BB), 150, r=0.34, b=0.33)
+    assert change_pcc.judge(comp, none, ev, True, 0.5, 100, 0.25).type is None
+    # a bright compact object on water at the date it stands is a vessel, not a building
+    ev_w = _pcc_evidence()
+    _roof(ev_w, (E_LA, E_RA, E_BA), 160)
+    ev_w[E_WATER] = 2
+    assert change_pcc.judge(comp, none, ev_w, True, 0.5, 100, 0.25).type is None
+    # too elongated for a building (a road, a field boundary)
+    thin = np.zeros_like(comp)
+    yy, xx = np.mgrid[0:100, 0:100]
+    thin[np.abs(yy - xx) < 5] = True
+    assert change_pcc.judge(thin, none, ev, True, 0.5, 100, 0.25).type is None
+
+
+def test_each_date_is_thresholded_on_its_own_mbi_distribution():
+    # two dates of different contrast: the building threshold follows each image's own MBI histogram
+    rng = np.random.default_rng(5)
+    x = np.zeros((3, 200, 200), np.float32)
+    x[:] = (0.3 + 0.01 * rng.standard_normal((200, 200)))[None]
+    x[0, 60:100, 120:180] = 0.2  # a meadow: green, bright
+    x[1, 60:100, 120:180] = 0.6
+    x[2, 60:100, 120:180] = 0.2
+    x[:, 20:40, 20:50] = 0.9  # two roofs
+    x[:, 130:160, 30:60] = 0.9
+    valid = np.ones((200, 200), bool)
+    for gain in (1.0, 0.4):  # the same scene, and a dull copy of it
+        xs = 0.3 + gain * (x - 0.3)
+        m = mbi(xs.max(axis=0), 5, 81)
+        h = change_pcc.mbi_histogram(m, xs, valid)
+        assert h.sum() == 200 * 200 - 40 * 60  # the meadow is left out
+        from quayside.core.change import _otsu_hist
+
+        tau = _otsu_hist(h)
+        # between the ground's MBI (noise) and the roofs' (0.6 x the image's contrast)
+        assert float(np.percentile(m[170:, 100:], 99.9)) < tau < 0.6 * gain
+        b = change_pcc.buildings(m, xs, valid, tau, 1.0)
+        assert b[20:40, 20:50].mean() > 0.97 and b[130:160, 30:60].mean() > 0.97  # all but the corners
+        roofs = np.zeros_like(b)
+        roofs[18:42, 18:52] = roofs[128:162, 28:62] = True  # and at most two pixels around
+        assert not (b & ~roofs).any()  # neither the meadow nor the ground
