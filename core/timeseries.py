@@ -305,6 +305,14 @@ def run_series(images: Sequence[ImageRef], *, aoi: GeomSpec = None, piers: GeomS
     rows: List[SeriesRow] = []
     skipped: List[Tuple[str, str]] = []
     steps = (1 if ships else 0) + (1 if have_containers else 0) or 1
+    if progress is not None:
+        # a detector's own phases may restart its fraction; the series' bar only moves forward
+        report, high = progress, [0.0]
+
+        def progress(f: float) -> None:
+            if f >= high[0]:
+                high[0] = f
+                report(f)
     for i, ref in enumerate(images):
         check_cancel(cancel)
         base = i / n
