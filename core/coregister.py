@@ -65,6 +65,7 @@ from .raster import CancelCheck, Progress, band_roles, check_cancel, iter_window
 _PLACEHOLDER_CRS = "EPSG:3857"
 UPSAMPLE = 20  # sub-pixel refinement: 1/20 px
 MIN_PEAK = 0.03  # a tile's correlation peak must stand this far above its noise floor
+NOISE_SIGMAS = 6.5  # the peak must stand above median + this many std of the correlation surface
 
 
 @dataclass
@@ -319,7 +320,10 @@ def phase_correlate(a: np.ndarray, b: np.ndarray, max_shift: Optional[float] = N
     k = int(np.argmax(surf))
     pr, pc = divmod(k, w)
     peak = float(phase[pr, pc])
-    floor = float(np.median(phase) + 4.0 * np.std(phase))
+    # noise floor: with no common signal the surface is Rayleigh-like, and its highest value in a
+    # search window of a few thousand cells reaches about median + 6 std; 6.5 std keeps the chance
+    # that pure noise passes for a peak near 1 % (a changed tile must not give a spurious shift)
+    floor = float(np.median(phase) + NOISE_SIGMAS * np.std(phase))
     if pr > h // 2:
         pr -= h
     if pc > w // 2:
@@ -353,6 +357,9 @@ def estimate_shift_readers(read_before, read_after, width: int, height: int, px:
         tile = 256 if max_shift_px <= 48 else 512
         tile = min(tile, 1 << int(math.floor(math.log2(max(16, min(width, height))))))
     tile = int(min(tile, width, height))
+    if min(width, height) >= 192:
+        # at least two tiles a side, so a shift is confirmed by independent parts of the overlap
+        tile = int(min(tile, min(width, height) // 2))
     origins = _tile_origins(width, height, tile, max_tiles * 2)
     # read all candidate tiles' edge energy cheaply, keep the strongest max_tiles
     results = []
@@ -393,6 +400,12 @@ def estimate_shift_readers(read_before, read_after, width: int, height: int, px:
         dy = float(np.sum(agree[:, 1] * wts) / wts.sum())
     peak = float(np.clip(np.median(good[:, 2]), 0.0, 1.0))
     n = int(len(agree))
+    if n < 2 and len(arr) >= 2:
+        # one tile alone is not evidence: on a scene that changed almost everywhere a lone weak peak
+        # is as likely to be chance as misregistration
+        notes.append(f"Only {n} of {len(arr)} tiles found a clear correlation peak; the misregistration could "
+                     "not be confirmed, so no shift was applied.")
+        return Shift(0.0, 0.0, 0.0, 0.0, peak, n), notes
     if n < max(2, len(good) // 2):
         notes.append(f"The tiles disagree on the shift ({n} of {len(good)} agree); check the alignment.")
     return Shift(dx, dy, dx * px[0], dy * px[1], peak, n), notes

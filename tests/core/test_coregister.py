@@ -61,6 +61,17 @@ def test_estimate_shift_sign_and_metres(tmp_path):
     assert s.n_tiles >= 2 and 0 < s.peak <= 1
 
 
+def test_unrelated_images_get_no_shift(tmp_path):
+    """A scene that changed everywhere (two unrelated textures): no spurious shift is applied,
+    on every seed (a lone chance peak used to give shifts of several pixels)."""
+    tf = from_origin(360000, 4290000, 0.5, 0.5)
+    for seed in range(6):
+        b = _write(tmp_path / f"b{seed}.tif", np.stack([_texture((256, 256), seed=seed)] * 3), tf)
+        a = _write(tmp_path / f"a{seed}.tif", np.stack([_texture((256, 256), seed=100 + seed)] * 3), tf)
+        s = estimate_shift(b, a)
+        assert (s.dx_px, s.dy_px) == (0.0, 0.0), seed
+
+
 def test_coregister_other_crs_and_pixel_size(tmp_path):
     a = _texture((600, 600), seed=5)
     tf = from_origin(360000, 4290000, 1.0, 1.0)
