@@ -42,8 +42,13 @@ uninstall:
 	@rm -f "$(QGIS_USER_PROFILE)/python/plugins/quayside"
 	@echo "Removed the link from $(QGIS_USER_PROFILE)/python/plugins."
 
+# Evaluations on ../shared/data and the synthetic ports (not part of make test); the
+# speed/memory benchmarks (bench/bench_*.py) take 10-60 minutes each: run them by hand.
 bench: setup
 	@$(PY) bench/eval_water.py
+	@$(PY) bench/eval_ships.py
+	@$(PY) bench/eval_containers.py
+	@$(PY) bench/eval_change.py
 
 clean:
 	rm -rf demo_output .venv .qgis
