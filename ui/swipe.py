@@ -137,6 +137,7 @@ class CompareSession:
         self.item: Optional[CompareItem] = None
         self.job = None
         self._saved = None
+        self._applied = None
         self._dirty = False
         self.active = False
 
@@ -181,6 +182,9 @@ class CompareSession:
         if self.after not in layers:
             layers.insert(0, self.after)
         self.canvas.setLayers(layers)
+        # what the comparison set: on leaving, only what is still so is put back, so a checkbox
+        # the analyst changed meanwhile keeps the analyst's choice
+        self._applied = self.snapshot()
         self.item = CompareItem(self.canvas)
         self.canvas.renderStarting.connect(self.render)
         self.active = True
@@ -205,11 +209,17 @@ class CompareSession:
             self.canvas.scene().removeItem(self.item)
             self.item = None
         saved, self._saved = self._saved, None
-        for node, checked in saved["checked"]:
-            node.setItemVisibilityChecked(checked)
+        applied, self._applied = self._applied, None
+        for (node, checked), (_same, set_to) in zip(saved["checked"], applied["checked"]):
+            try:
+                if node.itemVisibilityChecked() == set_to:
+                    node.setItemVisibilityChecked(checked)
+            except RuntimeError:  # the analyst removed that node meanwhile
+                continue
         self.before.setOpacity(saved["opacity"][0])
         self.after.setOpacity(saved["opacity"][1])
-        self.canvas.setLayers(saved["canvas_layers"])
+        if [lyr.id() for lyr in self.canvas.layers()] == [lyr.id() for lyr in applied["canvas_layers"]]:
+            self.canvas.setLayers(saved["canvas_layers"])
         self.canvas.refresh()
 
     # -- rendering -------------------------------------------------------------

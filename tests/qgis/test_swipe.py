@@ -187,3 +187,29 @@ def test_blend_and_flicker(pair):
     assert close(colour_at(grab(canvas, tool.session), 0.1), BLUE)
     canvas.unsetMapTool(tool)
     assert state(project, canvas, before, after) == saved
+
+
+def test_a_change_made_while_comparing_is_kept(pair, tmp_path):
+    """Leaving the comparison puts back what it changed, not what the analyst changed meanwhile."""
+    from quayside.ui.swipe import CompareSession
+
+    before, after, canvas = pair
+    project = QgsProject.instance()
+    other = QgsRasterLayer(write_rgb(tmp_path / "other.tif", (20, 200, 20)), "other")
+    project.addMapLayer(other)
+    root = project.layerTreeRoot()
+    root.findLayer(other.id()).setItemVisibilityChecked(False)
+    QCoreApplication.processEvents()
+    session = CompareSession(canvas, before, after)
+    session.start()
+    assert not root.findLayer(before.id()).itemVisibilityChecked()
+    # meanwhile the analyst turns another layer on and AFTER off
+    root.findLayer(other.id()).setItemVisibilityChecked(True)
+    root.findLayer(after.id()).setItemVisibilityChecked(False)
+    QCoreApplication.processEvents()
+    session.stop()
+    QCoreApplication.processEvents()
+    assert root.findLayer(before.id()).itemVisibilityChecked()  # the comparison's change undone
+    assert not root.findLayer(after.id()).itemVisibilityChecked()  # the analyst's choice kept
+    assert root.findLayer(other.id()).itemVisibilityChecked()
+    assert other.id() in [lyr.id() for lyr in canvas.layers()]
