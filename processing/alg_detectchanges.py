@@ -7,8 +7,6 @@ import os
 from qgis.core import (
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
-    QgsFields,
     QgsGeometry,
     QgsProcessing,
     QgsProcessingException,
@@ -20,20 +18,16 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QDate, QVariant
+from qgis.PyQt.QtCore import QVariant
 
 from ..core.dates import acquisition_date_of
 from .alg_coregister import check_pair, report_shift
-from .base import QuaysideAlgorithm, StyleOnLoad, geometries_in_crs, raster_path
+from .base import QuaysideAlgorithm, StyleOnLoad, make_fields, qdate, raster_path
 
 CHANGE_FIELDS = (("area_m2", QVariant.Double), ("perimeter_m", QVariant.Double), ("type", QVariant.String),
                  ("score", QVariant.Double), ("change_mean", QVariant.Double), ("before_mean", QVariant.Double),
                  ("after_mean", QVariant.Double), ("before_date", QVariant.Date), ("after_date", QVariant.Date),
                  ("units", QVariant.String))
-
-
-def _qdate(d):
-    return QDate(d.year, d.month, d.day) if d else None
 
 
 class DetectChangesAlgorithm(QuaysideAlgorithm):
@@ -98,10 +92,7 @@ class DetectChangesAlgorithm(QuaysideAlgorithm):
         after = self.parameterAsRasterLayer(parameters, self.AFTER, context)
         check_pair(before, after, self.tr)
         crs = before.crs()
-        aoi_src = self.parameterAsSource(parameters, self.AOI, context)
-        aoi = geometries_in_crs(aoi_src, crs, context, feedback, "Area of interest")
-        if aoi_src is not None and not aoi:
-            raise QgsProcessingException(self.tr("The area of interest layer has no polygons."))
+        aoi = self.aoi_geometries(parameters, context, crs, feedback)
         raster_out = None
         if parameters.get(self.CHANGE_RASTER) is not None:
             raster_out = self.parameterAsOutputLayer(parameters, self.CHANGE_RASTER, context) or None
@@ -120,15 +111,13 @@ class DetectChangesAlgorithm(QuaysideAlgorithm):
             feedback.pushInfo(note)
         report_shift(feedback, result.shift, self.tr)
 
-        fields = QgsFields()
-        for name, kind in CHANGE_FIELDS:
-            fields.append(QgsField(name, kind))
+        fields = make_fields(CHANGE_FIELDS)
         sink, dest_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.MultiPolygon,
                                              crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
-        d0 = _qdate(acquisition_date_of(b_path, name=before.name()))
-        d1 = _qdate(acquisition_date_of(a_path, name=after.name()))
+        d0 = qdate(acquisition_date_of(b_path, name=before.name()))
+        d1 = qdate(acquisition_date_of(a_path, name=after.name()))
         for c in result.changes:
             g = QgsGeometry.fromWkt(c.polygon.wkt)
             g.convertToMultiType()

@@ -7,8 +7,6 @@ import os
 from qgis.core import (
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
-    QgsFields,
     QgsGeometry,
     QgsProcessing,
     QgsProcessingException,
@@ -21,10 +19,10 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QDate, QVariant
+from qgis.PyQt.QtCore import QVariant
 
 from ..core.dates import acquisition_date_of
-from .base import QuaysideAlgorithm, StyleOnLoad, features_in_crs, geometries_in_crs, raster_path
+from .base import QuaysideAlgorithm, StyleOnLoad, features_in_crs, make_fields, qdate, raster_path
 
 STACK_FIELDS = (("teu", QVariant.Double), ("boxes_20ft", QVariant.Int), ("boxes_40ft", QVariant.Int),
                 ("colour", QVariant.String), ("area_m2", QVariant.Double), ("yard", QVariant.String),
@@ -34,13 +32,6 @@ SUMMARY_FIELDS = (("yard", QVariant.String), ("yard_area_m2", QVariant.Double),
                   ("occupied_area_m2", QVariant.Double), ("occupancy_pct", QVariant.Double),
                   ("teu", QVariant.Double), ("mode", QVariant.String), ("image", QVariant.String),
                   ("acquired", QVariant.Date))
-
-
-def make_fields(spec) -> QgsFields:
-    fields = QgsFields()
-    for name, kind in spec:
-        fields.append(QgsField(name, kind))
-    return fields
 
 
 class DetectContainersAlgorithm(QuaysideAlgorithm):
@@ -110,10 +101,7 @@ class DetectContainersAlgorithm(QuaysideAlgorithm):
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         src = raster_path(layer)
         crs = layer.crs()
-        aoi_src = self.parameterAsSource(parameters, self.AOI, context)
-        aoi = geometries_in_crs(aoi_src, crs, context, feedback, "Area of interest")
-        if aoi_src is not None and not aoi:
-            raise QgsProcessingException(self.tr("The area of interest layer has no polygons."))
+        aoi = self.aoi_geometries(parameters, context, crs, feedback)
         yards_src = self.parameterAsSource(parameters, self.YARDS, context)
         name_field = self.parameterAsString(parameters, self.YARD_NAME_FIELD, context)
         if yards_src is not None and name_field and yards_src.fields().indexOf(name_field) < 0:
@@ -141,7 +129,7 @@ class DetectContainersAlgorithm(QuaysideAlgorithm):
             feedback.pushInfo(note)
 
         acquired = acquisition_date_of(src, name=layer.name())
-        qdate = QDate(acquired.year, acquired.month, acquired.day) if acquired else None
+        acquired_q = qdate(acquired)
         image = layer.name() or os.path.basename(src)
 
         fields = make_fields(STACK_FIELDS)
@@ -152,7 +140,7 @@ class DetectContainersAlgorithm(QuaysideAlgorithm):
             f = QgsFeature(fields)
             f.setGeometry(QgsGeometry.fromWkt(s.polygon.wkt))
             f.setAttributes([round(float(s.teu), 2), s.boxes_20ft, s.boxes_40ft, s.colour,
-                             round(float(s.area_m2), 1), s.yard, round(float(s.score), 3), image, qdate,
+                             round(float(s.area_m2), 1), s.yard, round(float(s.score), 3), image, acquired_q,
                              result.units])
             sink.addFeature(f, QgsFeatureSink.FastInsert)
 
@@ -168,7 +156,7 @@ class DetectContainersAlgorithm(QuaysideAlgorithm):
                                                          QgsWkbTypes.MultiPolygon, crs)
         for y in result.yards:
             values = [y.name, round(float(y.yard_area_m2), 1), round(float(y.occupied_area_m2), 1),
-                      round(float(y.occupancy_pct), 2), round(float(y.teu), 1), y.mode, image, qdate]
+                      round(float(y.occupancy_pct), 2), round(float(y.teu), 1), y.mode, image, acquired_q]
             f = QgsFeature(sfields)
             f.setAttributes(values)
             ssink.addFeature(f, QgsFeatureSink.FastInsert)

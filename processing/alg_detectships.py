@@ -7,8 +7,6 @@ import os
 from qgis.core import (
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
-    QgsFields,
     QgsGeometry,
     QgsProcessing,
     QgsProcessingException,
@@ -20,10 +18,10 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QDate, QVariant
+from qgis.PyQt.QtCore import QVariant
 
 from ..core.dates import acquisition_date_of
-from .base import QuaysideAlgorithm, StyleOnLoad, features_in_crs, geometries_in_crs, raster_path
+from .base import QuaysideAlgorithm, StyleOnLoad, features_in_crs, geometries_in_crs, make_fields, qdate, raster_path
 
 
 class DetectShipsAlgorithm(QuaysideAlgorithm):
@@ -106,8 +104,7 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
                 "The minimum length ({:.0f} m) is larger than the maximum length ({:.0f} m): "
                 "swap them or lower the minimum.").format(min_len, max_len))
         bands = self.band_choices(parameters, context)
-        aoi = geometries_in_crs(self.parameterAsSource(parameters, self.AOI, context), crs, context, feedback,
-                                "Area of interest")
+        aoi = self.aoi_geometries(parameters, context, crs, feedback)
         water = geometries_in_crs(self.parameterAsSource(parameters, self.WATER, context), crs, context, feedback,
                                   "Water")
         piers_src = self.parameterAsSource(parameters, self.PIERS, context)
@@ -116,8 +113,6 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
             raise QgsProcessingException(self.tr(
                 "The piers layer has no field '{}'; choose its name field.").format(name_field))
         piers = features_in_crs(piers_src, crs, context, feedback, "Piers", name_field or None)
-        if self.parameterAsSource(parameters, self.AOI, context) is not None and not aoi:
-            raise QgsProcessingException(self.tr("The area of interest layer has no polygons."))
         if not crs.isValid():
             feedback.reportError(self.tr(
                 "The image has no CRS: lengths and areas are in pixels (field units = 'px')."))
@@ -133,18 +128,16 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
         for note in result.notes:
             feedback.pushInfo(note)
 
-        fields = QgsFields()
-        for name, kind in (("length_m", QVariant.Double), ("width_m", QVariant.Double),
-                           ("heading_deg", QVariant.Double), ("area_m2", QVariant.Double),
-                           ("score", QVariant.Double), ("state", QVariant.String), ("pier", QVariant.String),
-                           ("pier_distance_m", QVariant.Double), ("image", QVariant.String),
-                           ("acquired", QVariant.Date), ("units", QVariant.String)):
-            fields.append(QgsField(name, kind))
+        fields = make_fields((("length_m", QVariant.Double), ("width_m", QVariant.Double),
+                              ("heading_deg", QVariant.Double), ("area_m2", QVariant.Double),
+                              ("score", QVariant.Double), ("state", QVariant.String), ("pier", QVariant.String),
+                              ("pier_distance_m", QVariant.Double), ("image", QVariant.String),
+                              ("acquired", QVariant.Date), ("units", QVariant.String)))
         sink, dest_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.Polygon, crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
         acquired = acquisition_date_of(src, name=layer.name())
-        qdate = QDate(acquired.year, acquired.month, acquired.day) if acquired else None
+        acquired_q = qdate(acquired)
         image = layer.name() or os.path.basename(src)
         for ship in result.ships:
             f = QgsFeature(fields)
@@ -153,7 +146,7 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
                 round(float(ship.length_m), 2), round(float(ship.width_m), 2), round(float(ship.heading_deg), 1),
                 round(float(ship.area_m2), 1), round(float(ship.score), 3), ship.state, ship.pier,
                 None if ship.pier_distance_m is None else round(float(ship.pier_distance_m), 1),
-                image, qdate, result.units,
+                image, acquired_q, result.units,
             ])
             sink.addFeature(f, QgsFeatureSink.FastInsert)
         feedback.pushInfo(self.tr("{} ship(s) found.").format(len(result.ships)))

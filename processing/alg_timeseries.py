@@ -23,8 +23,6 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
-    QgsFields,
     QgsFillSymbol,
     QgsGeometry,
     QgsProcessing,
@@ -45,11 +43,11 @@ from qgis.core import (
     QgsVectorLayerTemporalProperties,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QDate, QVariant
+from qgis.PyQt.QtCore import QVariant
 
 from ..core import timeseries as ts
 from ..core.errors import InputError
-from .base import QuaysideAlgorithm, features_in_crs, geometries_in_crs, raster_path
+from .base import QuaysideAlgorithm, features_in_crs, geometries_in_crs, make_fields, qdate, raster_path
 
 MAX_NAME_COLUMNS = 40
 
@@ -60,9 +58,6 @@ DETECTION_FIELDS = (("kind", QVariant.String), ("acquired", QVariant.Date), ("im
                     ("boxes_40ft", QVariant.Int), ("colour", QVariant.String), ("yard", QVariant.String),
                     ("units", QVariant.String))
 
-
-def qdate(d):
-    return QDate(d.year, d.month, d.day) if d is not None else None
 
 
 def layer_date(layer):
@@ -82,12 +77,6 @@ def layer_date(layer):
         return None
     return None
 
-
-def make_fields(spec) -> QgsFields:
-    fields = QgsFields()
-    for name, kind in spec:
-        fields.append(QgsField(name, kind))
-    return fields
 
 
 class DetectionsOnLoad(QgsProcessingLayerPostProcessorInterface):
@@ -280,8 +269,7 @@ class ActivityTimeSeriesAlgorithm(QuaysideAlgorithm):
                 return cache[key]
             return get
 
-        if aoi_src is not None and not geometries_in_crs(aoi_src, crs_of[refs[0].path], context):
-            raise QgsProcessingException(self.tr("The area of interest layer has no polygons."))
+        self.aoi_geometries(parameters, context, crs_of[refs[0].path])  # an AOI without polygons is an error
 
         out_crs: QgsCoordinateReferenceSystem = crs_of[refs[0].path]
         dfields = make_fields(DETECTION_FIELDS)

@@ -10,12 +10,14 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsFeatureRequest,
+    QgsField,
+    QgsFields,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
     QgsProject,
 )
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QDate
 
 from ..core.errors import Cancelled, InputError
 from ..icons import icon
@@ -110,6 +112,15 @@ class QuaysideAlgorithm(QgsProcessingAlgorithm):
         """{'red': n or None, 'green': ..., 'blue': ..., 'nir': ...} for the core calls."""
         return {key.lower(): self.parameterAsInt(parameters, key, context) or None for key, _ in self.BAND_ROLES}
 
+    def aoi_geometries(self, parameters, context, crs, feedback=None, key: str = "AOI") -> List:
+        """The area of interest's polygons in ``crs`` ([] when none is given); an AOI layer
+        without polygons is an error the analyst can act on."""
+        source = self.parameterAsSource(parameters, key, context)
+        geoms = geometries_in_crs(source, crs, context, feedback, "Area of interest")
+        if source is not None and not geoms:
+            raise QgsProcessingException(self.tr("The area of interest layer has no polygons."))
+        return geoms
+
     def run_core(self, func, *args, **kwargs):
         """Call a core function, turning its errors into QgsProcessingException."""
         try:
@@ -118,6 +129,19 @@ class QuaysideAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(exc)) from exc
         except Cancelled:
             return None
+
+
+def make_fields(spec) -> QgsFields:
+    """QgsFields from ((name, QVariant type), ...)."""
+    fields = QgsFields()
+    for name, kind in spec:
+        fields.append(QgsField(name, kind))
+    return fields
+
+
+def qdate(d) -> Optional[QDate]:
+    """A datetime.date as a QDate (None stays None, a NULL in the output)."""
+    return QDate(d.year, d.month, d.day) if d is not None else None
 
 
 def raster_path(layer, what: str = "INPUT") -> str:
