@@ -126,7 +126,17 @@ from .change_pcc import mbi_histogram
 from .coregister import Shift, aligned_vrt, check_crs_pair, overlap_window, shift_between, shift_sentence
 from .errors import InputError
 from .geo import GroundScale, ground_scale
-from .raster import CancelCheck, Progress, band_roles, check_cancel, core_slices, iter_windows, n_windows, read_valid
+from .raster import (
+    CancelCheck,
+    Progress,
+    band_roles,
+    check_cancel,
+    core_slices,
+    iter_windows,
+    n_windows,
+    read_valid,
+    union_over,
+)
 
 TYPES = ("new_structure", "removed_structure", "water_to_land", "land_to_water", "other_surface")
 SMOOTH_PX = 0.8  # pre-smoothing of both dates (pixels)
@@ -505,11 +515,9 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
     px_area = scale.x_m * scale.y_m
     aoi_union = None
     if aoi:
-        aoi_union = unary_union([g for g in aoi if g is not None and not g.is_empty])
         wb = box(*rasterio.windows.bounds(win, before.transform))
-        if aoi_union.is_empty or not aoi_union.intersects(wb):
-            raise InputError("The area of interest does not cover the overlap of BEFORE and AFTER: draw it over "
-                             "both images.")
+        aoi_union = union_over(aoi, wb, "The area of interest does not cover the overlap of BEFORE and AFTER: "
+                               "draw it over both images.")
         x0, y0, x1, y1 = aoi_union.intersection(wb).bounds
         aw = rasterio.windows.from_bounds(x0, y0, x1, y1, before.transform)
         aw = aw.round_offsets(op="floor").round_lengths(op="ceil")

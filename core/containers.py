@@ -120,6 +120,7 @@ from .raster import (
     overview,
     read_valid,
     robust_stretch,
+    union_over,
 )
 
 L20 = 6.06  # ISO 668: 20 ft box, metres
@@ -644,14 +645,10 @@ def _validate(stack_tiers, sensitivity, block):
 
 
 def _geoms_in_raster(geoms, bounds, what):
-    gs = [g for g in geoms if g is not None and not g.is_empty]
-    if not gs:
-        raise InputError(f"The {what} layer has no geometry: draw or choose at least one polygon.")
-    u = unary_union(gs)
-    if not u.intersects(bounds):
-        raise InputError(f"The {what} do not overlap the image: draw them over the image (in its CRS) or "
-                         "choose another layer.")
-    return u
+    return union_over(geoms, bounds,
+                      f"The {what} do not overlap the image: draw them over the image (in its CRS) or choose "
+                      "another layer.",
+                      empty=f"The {what} layer has no geometry: draw or choose at least one polygon.")
 
 
 def _water_reference(src_path, src, roles, tmpdir, cancel, progress):

@@ -101,6 +101,21 @@ def n_windows(width: int, height: int, size: int) -> int:
     return math.ceil(width / size) * math.ceil(height / size)
 
 
+def union_over(geoms: Sequence, bounds, outside: str, empty: Optional[str] = None):
+    """The union of the non-empty geometries that must overlap ``bounds`` (a shapely polygon),
+    or an :class:`InputError` with the sentence ``outside`` (``empty`` when given and there is
+    no geometry at all)."""
+    from shapely.ops import unary_union
+
+    gs = [g for g in geoms if g is not None and not g.is_empty]
+    if not gs and empty:
+        raise InputError(empty)
+    u = unary_union(gs)
+    if u.is_empty or not u.intersects(bounds):
+        raise InputError(outside)
+    return u
+
+
 def check_cancel(cancel: CancelCheck) -> None:
     if cancel is not None and cancel():
         raise Cancelled("cancelled")

@@ -135,7 +135,6 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 from scipy import ndimage
 from shapely.geometry import Polygon, box
-from shapely.ops import unary_union
 
 from .errors import InputError
 from .geo import GroundScale, dataset_ground_scale, local_radii
@@ -147,6 +146,7 @@ from .raster import (
     iter_windows,
     overview,
     robust_stretch,
+    union_over,
 )
 from .ships_piers import crossing_the_berth, hugging_the_outline
 from .ships_runs import LAND, OUTSIDE, STRUCTURE, WATER, directional_runs
@@ -1408,10 +1408,8 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
         bounds = box(*src.bounds)
         aoi_union = None
         if aoi:
-            aoi_union = unary_union([g for g in aoi if g is not None and not g.is_empty])
-            if aoi_union.is_empty or not aoi_union.intersects(bounds):
-                raise InputError("The area of interest does not overlap the image: draw it over the image or "
-                                 "choose another layer.")
+            aoi_union = union_over(aoi, bounds, "The area of interest does not overlap the image: draw it over "
+                                   "the image or choose another layer.")
         px_m = scale.mean_m
         f = _working_factor(px_m, min_length_m)
         wx, wy = scale.x_m * f, scale.y_m * f
