@@ -65,8 +65,8 @@ from qgis.PyQt.QtGui import QColor, QFont, QImage
 
 from ..core import timeseries as ts
 from ..core.errors import InputError
-from .alg_timeseries import layer_date
-from .base import QuaysideAlgorithm, raster_path
+from .alg_timeseries import collect_images
+from .base import QuaysideAlgorithm
 
 PAGE_W, PAGE_H = 297.0, 210.0  # A4 landscape, mm
 MAX_TABLE_ROWS = 22
@@ -201,22 +201,9 @@ class PortReportAlgorithm(QuaysideAlgorithm):
         title = self.parameterAsString(parameters, self.TITLE, context) or "Port activity report"
 
         # images in range, dated
-        layers = self.parameterAsLayerList(parameters, self.IMAGES, context) or []
-        folder = self.parameterAsFile(parameters, self.FOLDER, context)
-        paths, names, given = [], {}, {}
-        for layer in layers:
-            if isinstance(layer, QgsRasterLayer):
-                p = raster_path(layer, "IMAGES")
-                paths.append(p)
-                names[p] = layer.name()
-                d = layer_date(layer)
-                if d is not None:
-                    given[p] = d
-        if not paths and not folder:
-            raise QgsProcessingException(self.tr(
-                "No images: choose the image layers (Images) or a folder of images (Folder)."))
+        paths, names, given, _crs = collect_images(self, parameters, context, self.IMAGES, self.FOLDER)
         try:
-            refs = ts.resolve_dates(ts.gather_images(paths, folder or None), names, given)
+            refs = ts.resolve_dates(paths, names, given)
         except InputError as exc:
             raise QgsProcessingException(str(exc)) from exc
         start = _to_date(self.parameterAsDateTime(parameters, self.START_DATE, context)

@@ -60,6 +60,32 @@ DETECTION_FIELDS = (("kind", QVariant.String), ("acquired", QVariant.Date), ("im
 
 
 
+def collect_images(alg, parameters, context, layers_key: str, folder_key: str):
+    """The images of a layers parameter and a folder parameter of ``alg``:
+    (paths, {path: layer name}, {path: date from the layer's temporal properties},
+    {path: layer CRS}) — folder images have no name, date or CRS entry yet."""
+    layers = alg.parameterAsLayerList(parameters, layers_key, context) or []
+    folder = alg.parameterAsFile(parameters, folder_key, context)
+    paths, names, given, crs = [], {}, {}, {}
+    for layer in layers:
+        if not isinstance(layer, QgsRasterLayer):
+            continue
+        p = raster_path(layer, layers_key)
+        paths.append(p)
+        names[p] = layer.name()
+        d = layer_date(layer)
+        if d is not None:
+            given[p] = d
+        crs[p] = layer.crs()
+    if not paths and not folder:
+        raise QgsProcessingException(alg.tr(
+            "No images: choose the image layers (Images) or a folder of images (Folder)."))
+    try:
+        return ts.gather_images(paths, folder or None), names, given, crs
+    except InputError as exc:
+        raise QgsProcessingException(str(exc)) from exc
+
+
 def layer_date(layer):
     """The date of a raster layer's QGIS temporal properties (fixed range start), or None."""
     try:
@@ -207,26 +233,7 @@ class ActivityTimeSeriesAlgorithm(QuaysideAlgorithm):
     # -- helpers ---------------------------------------------------------
     def _images(self, parameters, context):
         """(paths, names, given dates, crs per path) from INPUTS and FOLDER."""
-        layers = self.parameterAsLayerList(parameters, self.INPUTS, context) or []
-        folder = self.parameterAsFile(parameters, self.FOLDER, context)
-        paths, names, given, crs = [], {}, {}, {}
-        for layer in layers:
-            if not isinstance(layer, QgsRasterLayer):
-                continue
-            p = raster_path(layer, "INPUTS")
-            paths.append(p)
-            names[p] = layer.name()
-            d = layer_date(layer)
-            if d is not None:
-                given[p] = d
-            crs[p] = layer.crs()
-        if not paths and not folder:
-            raise QgsProcessingException(self.tr(
-                "No images: choose the image layers (Images) or a folder of images (Folder)."))
-        try:
-            all_paths = ts.gather_images(paths, folder or None)
-        except InputError as exc:
-            raise QgsProcessingException(str(exc)) from exc
+        all_paths, names, given, crs = collect_images(self, parameters, context, self.INPUTS, self.FOLDER)
         for p in all_paths:
             if p not in crs:
                 rl = QgsRasterLayer(p, os.path.splitext(os.path.basename(p))[0], "gdal")
