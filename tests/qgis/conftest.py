@@ -37,13 +37,23 @@ def qgis_process():
     return run
 
 
-@pytest.fixture()
-def recording_iface():
-    """A stand-in iface that records menus, toolbars and docks (see stub_iface.py)."""
+def _stub_iface_module():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("quayside_stub_iface",
                                                   os.path.join(os.path.dirname(__file__), "stub_iface.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.RecordingIface()
+    return mod
+
+
+@pytest.fixture()
+def recording_iface():
+    """A stand-in iface that records menus, toolbars and docks (see stub_iface.py)."""
+    return _stub_iface_module().RecordingIface()
+
+
+@pytest.fixture(scope="session")
+def canvas_iface():
+    """The class of a stand-in iface around a map canvas: canvas_iface(canvas) (see stub_iface.py)."""
+    return _stub_iface_module().CanvasIface

@@ -43,3 +43,19 @@ class RecordingIface:
 
     def messageBar(self):
         return None
+
+
+class CanvasIface:
+    """The part of iface the dock uses: a map canvas, a main window and the active layer."""
+
+    def __init__(self, canvas):
+        self.canvas, self.window, self.active = canvas, QMainWindow(), None
+
+    def mapCanvas(self):  # noqa: N802
+        return self.canvas
+
+    def mainWindow(self):  # noqa: N802
+        return self.window
+
+    def activeLayer(self):  # noqa: N802
+        return self.active

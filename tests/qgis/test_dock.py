@@ -20,22 +20,8 @@ from qgis.core import (
 )
 from qgis.gui import QgsMapCanvas
 from qgis.PyQt.QtCore import QCoreApplication, QDate, QVariant
-from qgis.PyQt.QtWidgets import QAbstractButton, QLabel, QMainWindow, QWidget
+from qgis.PyQt.QtWidgets import QAbstractButton, QLabel, QWidget
 from rasterio.transform import from_origin
-
-
-class Iface:
-    def __init__(self, canvas):
-        self.canvas, self.window, self.active = canvas, QMainWindow(), None
-
-    def mapCanvas(self):
-        return self.canvas
-
-    def mainWindow(self):
-        return self.window
-
-    def activeLayer(self):
-        return self.active
 
 
 def write_rgb(path, colour, size=48):
@@ -49,7 +35,7 @@ def write_rgb(path, colour, size=48):
 
 
 @pytest.fixture()
-def dock(qgis_app, qgis_processing, tmp_path):
+def dock(qgis_app, qgis_processing, tmp_path, canvas_iface):
     from quayside.ui.dock import QuaysideDock
 
     project = QgsProject.instance()
@@ -57,7 +43,7 @@ def dock(qgis_app, qgis_processing, tmp_path):
     project.setFileName(str(tmp_path / "port.qgz"))
     canvas = QgsMapCanvas()
     canvas.resize(200, 120)
-    d = QuaysideDock(Iface(canvas))
+    d = QuaysideDock(canvas_iface(canvas))
     yield d
     d.close_tools()
     project.clear()

@@ -9,21 +9,6 @@ import pytest
 from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer
 from qgis.gui import QgsMapCanvas
 from qgis.PyQt.QtCore import QCoreApplication
-from qgis.PyQt.QtWidgets import QMainWindow
-
-
-class Iface:
-    def __init__(self, canvas):
-        self.canvas, self.window = canvas, QMainWindow()
-
-    def mapCanvas(self):  # noqa: N802
-        return self.canvas
-
-    def mainWindow(self):  # noqa: N802
-        return self.window
-
-    def activeLayer(self):  # noqa: N802
-        return None
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +20,8 @@ def pair(tmp_path_factory):
     return synth.make_port_pair(d, spec, dates=("2016-05-14", "2016-09-20"))
 
 
-def test_one_click_detection_adds_changes_ships_and_containers(qgis_app, quayside_provider, pair, tmp_path):
+def test_one_click_detection_adds_changes_ships_and_containers(qgis_app, quayside_provider, pair, tmp_path,
+                                                              canvas_iface):
     from quayside.ui.dock import QuaysideDock
 
     project = QgsProject.instance()
@@ -48,7 +34,7 @@ def test_one_click_detection_adds_changes_ships_and_containers(qgis_app, quaysid
     canvas.resize(300, 300)
     canvas.setDestinationCrs(before.crs())
     canvas.setExtent(before.extent())
-    dock = QuaysideDock(Iface(canvas))
+    dock = QuaysideDock(canvas_iface(canvas))
     try:
         assert dock.before_combo.currentLayer().id() == before.id()
         assert dock.after_combo.currentLayer().id() == after.id()

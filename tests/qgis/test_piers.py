@@ -12,25 +12,10 @@ from qgis.core import (
 )
 from qgis.gui import QgsMapCanvas, QgsMapMouseEvent
 from qgis.PyQt.QtCore import QCoreApplication, QEvent, QPoint, Qt
-from qgis.PyQt.QtWidgets import QMainWindow
-
-
-class Iface:
-    def __init__(self, canvas):
-        self.canvas, self.window, self.active = canvas, QMainWindow(), None
-
-    def mapCanvas(self):
-        return self.canvas
-
-    def mainWindow(self):
-        return self.window
-
-    def activeLayer(self):
-        return self.active
 
 
 @pytest.fixture()
-def dock(qgis_app, qgis_processing, tmp_path):
+def dock(qgis_app, qgis_processing, tmp_path, canvas_iface):
     from quayside.ui.dock import QuaysideDock
 
     project = QgsProject.instance()
@@ -40,7 +25,7 @@ def dock(qgis_app, qgis_processing, tmp_path):
     canvas.resize(300, 200)
     canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:32630"))
     canvas.setExtent(QgsRectangle(280000, 3980000, 283000, 3982000))
-    d = QuaysideDock(Iface(canvas))
+    d = QuaysideDock(canvas_iface(canvas))
     yield d
     d.close_tools()
     project.clear()
