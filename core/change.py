@@ -864,16 +864,23 @@ def _polygonize(mask_path: str, size: int, cancel) -> list:
     return interior + seam
 
 
-def _object_changes(poly, cs, es, tf, ctx: ObjectContext, ground, min_area_m2) -> List[Change]:
-    """Typed, measured footprints of one candidate region (see :mod:`.change_objects`)."""
+def _around(poly, tf, reach_px: float, ds):
+    """The window of ``ds`` around ``poly`` with ``reach_px`` (+ 4) pixels of margin, clipped to the
+    raster: (window, its transform, its shape, the polygon's pixels in it)."""
     x0, y0, x1, y1 = poly.bounds
-    pad = int(math.ceil(SHADOW_REACH_M / ctx.px_m)) + 4
+    pad = int(math.ceil(reach_px)) + 4
     w = rasterio.windows.from_bounds(x0, y0, x1, y1, tf).round_offsets(op="floor").round_lengths(op="ceil")
     w = Window(w.col_off - pad, w.row_off - pad, w.width + 2 * pad, w.height + 2 * pad)
-    w = w.intersection(Window(0, 0, cs.width, cs.height))
+    w = w.intersection(Window(0, 0, ds.width, ds.height))
     wt = window_transform(w, tf)
     shp = (int(w.height), int(w.width))
     inside = features.rasterize([(poly, 1)], out_shape=shp, transform=wt, fill=0, dtype="uint8").astype(bool)
+    return w, wt, shp, inside
+
+
+def _object_changes(poly, cs, es, tf, ctx: ObjectContext, ground, min_area_m2) -> List[Change]:
+    """Typed, measured footprints of one candidate region (see :mod:`.change_objects`)."""
+    w, wt, shp, inside = _around(poly, tf, SHADOW_REACH_M / ctx.px_m, cs)
     if not inside.any():
         return []
     mag = cs.read(1, window=w)
@@ -910,14 +917,7 @@ def _pcc_change(poly, after_side, other_src, cs, es, tf, ctx: ObjectContext, gro
         if c.type in ("new_structure", "removed_structure") and c.polygon.intersects(poly) and \
                 c.polygon.intersection(poly).area > 0.2 * poly.area:
             return None
-    x0, y0, x1, y1 = poly.bounds
-    pad = int(math.ceil(PCC_REACH_M / ctx.px_m)) + 4
-    w = rasterio.windows.from_bounds(x0, y0, x1, y1, tf).round_offsets(op="floor").round_lengths(op="ceil")
-    w = Window(w.col_off - pad, w.row_off - pad, w.width + 2 * pad, w.height + 2 * pad)
-    w = w.intersection(Window(0, 0, cs.width, cs.height))
-    wt = window_transform(w, tf)
-    shp = (int(w.height), int(w.width))
-    comp = features.rasterize([(poly, 1)], out_shape=shp, transform=wt, fill=0, dtype="uint8").astype(bool)
+    w, wt, shp, comp = _around(poly, tf, PCC_REACH_M / ctx.px_m, cs)
     if not comp.any():
         return None
     ev = es.read(window=w)
