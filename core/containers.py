@@ -644,6 +644,19 @@ def _validate(stack_tiers, sensitivity, block):
         raise InputError(f"The block size must be at least 64 pixels, not {block}.")
 
 
+def _components(mask: np.ndarray, min_px: float):
+    """(slice, component mask within it, pixel count) of each 4-connected piece of ``mask``
+    with at least ``min_px`` pixels."""
+    lab, _n = ndimage.label(mask)
+    for i, sl in enumerate(ndimage.find_objects(lab)):
+        if sl is None:
+            continue
+        comp = lab[sl] == i + 1
+        npx = int(comp.sum())
+        if npx >= min_px:
+            yield sl, comp, npx
+
+
 def _geoms_in_raster(geoms, bounds, what):
     return union_over(geoms, bounds,
                       f"The {what} do not overlap the image: draw them over the image (in its CRS) or choose "
@@ -788,16 +801,7 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                 cr1, cc1 = cr0 + int(core.height), cc0 + int(core.width)
                 if box_mode:
                     closed = ndimage.binary_closing(m, np.ones((3, 3), bool)) | m
-                    lab, n = ndimage.label(closed)
-                    objs = ndimage.find_objects(lab)
-                    min_px = 0.6 * TEU_M2 / (px_m * px_m)
-                    for i, sl in enumerate(objs):
-                        if sl is None:
-                            continue
-                        comp = lab[sl] == i + 1
-                        npx = int(comp.sum())
-                        if npx < min_px:
-                            continue
+                    for sl, comp, npx in _components(closed, 0.6 * TEU_M2 / (px_m * px_m)):
                         bxs = _block_boxes(sl, comp & m[sl], m, x, bright, params, colour_scale)
                         if not _block_ok(bxs, npx, params):
                             continue
@@ -809,17 +813,7 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                             boxes_out.append((Polygon(pts), b))
                 else:
                     tex = _texture(bright, valid)
-                    mm = m
-                    lab, n = ndimage.label(mm)
-                    objs = ndimage.find_objects(lab)
-                    min_px = max(2.0, AREA_MIN_TEU * TEU_M2 / (px_m * px_m))
-                    for i, sl in enumerate(objs):
-                        if sl is None:
-                            continue
-                        comp = lab[sl] == i + 1
-                        npx = int(comp.sum())
-                        if npx < min_px:
-                            continue
+                    for sl, comp, npx in _components(m, max(2.0, AREA_MIN_TEU * TEU_M2 / (px_m * px_m))):
                         rr, cc_ = np.nonzero(comp)
                         cy_, cx_ = rr.mean() + sl[0].start, cc_.mean() + sl[1].start
                         if not (cr0 <= cy_ < cr1 and cc0 <= cx_ < cc1):
