@@ -45,6 +45,7 @@ import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 from quayside.core import synth  # noqa: E402
 from quayside.core.containers import detect_containers  # noqa: E402
+from shapely.geometry import box as sbox  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 from shapely.ops import unary_union  # noqa: E402
 
@@ -87,11 +88,19 @@ def empty_largest_yard(scene):
 
 
 def truth_yards(d):
-    ys = [(shape(f["geometry"]), f["properties"]["name"], f["properties"]["capacity_teu"])
+    """Truth per yard, over the part of the yard inside the image: a yard of the layout
+    may run past the image edge, and boxes outside the image cannot be seen (a box is
+    in when its centre is)."""
+    with rasterio.open(os.path.join(d, "img.tif")) as src:
+        frame = sbox(*src.bounds)
+    ys = [(shape(f["geometry"]).intersection(frame), f["properties"]["name"], f["properties"]["capacity_teu"])
           for f in feats(os.path.join(d, "yards.geojson"))]
-    boxes = [f for f in feats(os.path.join(d, "containers_before.geojson")) if f["properties"]["location"] == "yard"]
+    boxes = [f for f in feats(os.path.join(d, "containers_before.geojson")) if f["properties"]["location"] == "yard"
+             and frame.contains(shape(f["geometry"]).centroid)]
     out = {}
     for g, name, cap in ys:
+        if g.is_empty:
+            continue
         mine = [f for f in boxes if f["properties"]["yard"] == name]
         teu = sum(f["properties"]["teu"] for f in mine)
         occ = unary_union([shape(f["geometry"]) for f in mine]).intersection(g).area / g.area * 100 if mine else 0.0
