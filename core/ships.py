@@ -61,7 +61,8 @@ Method
    are cut across their axis as little as needed
    (:mod:`quayside.core.ships_serial`). At coarse pixels (over 5 m) without a
    known berth a long slim body is more often a breakwater or a jetty than a
-   line of ships, and is not cut.
+   line of ships, and is not cut; nor is any body cut side by side there (the
+   step between two hulls a few pixels wide is blurred away).
 
 4. **Tests** (:func:`_describe`, :func:`_score`). Second moments give the axis
    and a rectangle-equivalent length and beam: length in [min, max], beam at most
@@ -88,6 +89,9 @@ Method
    nearest stretch of its outline and not touching it, is a crane boom, conveyor
    or catwalk reaching out over the water, and a slim body lying mostly within a
    pixel of a pier's outline is a sliver of its edge (:mod:`quayside.core.ships_piers`).
+   At coarse pixels a body against land must be at least ``MIN_DOCKED_PX``
+   pixels long (its hull shape resolved), and a body cut lengthwise by the edge
+   of the image or by nodata is not classified at all.
    Overlapping hypotheses are resolved by greedy non-maximum suppression on
    pixel masks (:func:`_suppress`).
 
@@ -202,6 +206,8 @@ LEVEL_STEP = 1.4
 VEG_EXG = 0.3  # excess green above this: vegetation
 VEG_SIDE_MAX = 0.5  # share of vegetation in the land beside a body that makes it a bank, not a hull
 CONTACT_M = 12.0  # depth of the bands beyond the ends and sides where land contact is measured
+UNKNOWN_MAX = 0.5  # a body touching the image edge with more than this share of a side band off it: unclassifiable
+MIN_DOCKED_PX = 4.0  # a body against land must be at least this many pixels long (its shape must be resolved)
 ALLOW_BOW_ON = False  # bodies joined to land at one end only (see _score)
 BOW_ON_MAX_M = 150.0
 PIER_SEARCH_M = 30.0  # a ship is attributed to the nearest pier within max(30 m, 3 px)
@@ -677,6 +683,8 @@ class _Ctx:
         self.p, self.x, self.zb, self.d, self.land, self.water, self.sig = p, x, zb, d, land, water, sig
         # what a hull can be moored against: land, and the analyst's piers
         self.solid = land if structure is None else (land | structure)
+        # pixels whose kind is known (the rest is nodata)
+        self.known = (land | water) if structure is None else (land | water | structure)
         self.structure = structure
         self.near_structure = None
         if structure is not None and structure.any():
@@ -748,7 +756,8 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
     berth = np.zeros(n + 1, bool)
     if ctx.near_structure is not None:
         berth[np.unique(lab[ctx.near_structure & (lab > 0)])] = True
-    if 3 * p.px > GAP_M:
+    coarse = 3 * p.px > GAP_M
+    if coarse:
         serial &= berth
     objs = ndimage.find_objects(lab) if (idx.size or serial.any()) else []
     for j in np.flatnonzero(serial):
@@ -767,7 +776,7 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
         sl = objs[j - 1]
         m = lab[sl] == j
         runs = run[sl] if run is not None else None
-        if berth[j] and 3 * p.px > GAP_M and ln[j] >= 2 * max(p.min_len, 2 * p.px):
+        if berth[j] and coarse and ln[j] >= 2 * max(p.min_len, 2 * p.px):
             # coarse pixels: the gap between ships moored nose to tail is not resolved
             parts = []
             for part in split_serial(m, sl[0].start, sl[1].start, float(st["theta"][j]), ctx.xs, ctx.d, p.x_m,
@@ -780,7 +789,13 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
                 out += parts
                 continue
         whole = _describe(m, sl[0].start, sl[1].start, k, phi, runs, ctx)
-        if (whole is not None and run is not None and wd[j] >= 2.5 * p.px
+        # Side-by-side cuts (parallel strips, bumps) need the boundary between two hulls to be
+        # resolved. At coarse pixels (a gap of GAP_M under 3 px) a hull is 1.5-3 px wide and the
+        # point-spread function smears the colour step between neighbours over as much, so a
+        # step across a piece is more often the rim of a quay or the sides of a pier than two
+        # hulls: on the Sentinel-2 ports such cuts were nearly all false alarms, and on the
+        # synthetic ports at 10 m no rafted pair was ever separated by them.
+        if (whole is not None and run is not None and wd[j] >= 2.5 * p.px and not coarse
                 and whole.feat.get("contact") == "alongside"):
             # a ship-like piece wide enough to be two hulls side by side (a rafted pair)
             parts = []
@@ -792,7 +807,7 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
             if len(parts) >= 2:
                 out += parts
                 continue
-        if whole is not None and whole.feat.get("contact") in ("alongside", "anchored"):
+        if whole is not None and whole.feat.get("contact") in ("alongside", "anchored") and not coarse:
             # a small craft rafted against part of a hull's side (a tug, a bunker barge)
             parts = []
             for body, bump in _split_bumps(m, sl[0].start, sl[1].start, float(st["theta"][j]), ctx):
@@ -951,12 +966,18 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     v = -gx * uy + gy * ux
     lb = land_b & ~mb
     hl, hw = length / 2, beam / 2
-    bands = {
-        "end_a": (u > hl) & (u <= hl + delta) & (np.abs(v) <= hw),
-        "end_b": (u < -hl) & (u >= -hl - delta) & (np.abs(v) <= hw),
-        "side_a": (v > hw) & (v <= hw + delta) & (np.abs(u) <= 0.8 * hl),
-        "side_b": (v < -hw) & (v >= -hw - delta) & (np.abs(u) <= 0.8 * hl),
-    }
+    bands = _contact_bands(u, v, hl, hw, delta)
+    # within a pixel of the edge (or of nodata): its blurred rim may be all that is left inside
+    touches = (r_off + rows.min() <= 1 or r_off + rows.max() >= h - 2 or c_off + cols.min() <= 1
+               or c_off + cols.max() >= w - 2 or not ctx.known[big][ring].all())
+    # A body cut lengthwise by the edge of the image (or by nodata) lies along ground of
+    # unknown kind: the border would pass for a quay it is moored against, and its beam is
+    # unknown. It is not reported, but it still claims its pixels in the suppression (the
+    # pieces of it are not reported either). Bodies merely near the edge, or cut across their
+    # axis, are kept.
+    edge_cut = touches and _unknown_share(ctx, r_off + rows.min() - pad, r_off + rows.max() + 1 + pad,
+                                          c_off + cols.min() - pad, c_off + cols.max() + 1 + pad,
+                                          mx, my, ux, uy, length / 2, beam / 2, delta) > UNKNOWN_MAX
     sides = {}
     pier_side = 0.0
     rafted = 0.0
@@ -989,7 +1010,7 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
         along=rel < math.pi / 4,
         zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
         integ=float(np.maximum(zin, 0).sum() / math.sqrt(n)), water_ring=water_ring,
-        speckle=speckle, pier_side=pier_side, rafted=rafted, veg_side=veg_side,
+        speckle=speckle, pier_side=pier_side, rafted=rafted, veg_side=veg_side, edge_cut=edge_cut,
         source=("split" if split else "runs") if k >= 0 else {-100: "hull", -200: "free"}.get(k, "level"), **sides,
     )
     score = _score(feat, p)
@@ -997,6 +1018,38 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
         return None
     sl = (slice(r0, r1), slice(c0, c1))
     return _Cand(sl, mb, score, my / p.y_m, mx / p.x_m, theta, length, beam, water_ring, k, feat)
+
+
+def _contact_bands(u: np.ndarray, v: np.ndarray, hl: float, hw: float, delta: float) -> dict:
+    """The bands ``delta`` deep beyond the two ends and along the two sides of a body of
+    half-length ``hl`` and half-beam ``hw`` (``u`` along its axis, ``v`` across, metres)."""
+    return {
+        "end_a": (u > hl) & (u <= hl + delta) & (np.abs(v) <= hw),
+        "end_b": (u < -hl) & (u >= -hl - delta) & (np.abs(v) <= hw),
+        "side_a": (v > hw) & (v <= hw + delta) & (np.abs(u) <= 0.8 * hl),
+        "side_b": (v < -hw) & (v >= -hw - delta) & (np.abs(u) <= 0.8 * hl),
+    }
+
+
+def _unknown_share(ctx: _Ctx, r0: int, r1: int, c0: int, c1: int, mx: float, my: float, ux: float, uy: float,
+                   hl: float, hw: float, delta: float) -> float:
+    """Largest share, over the two side bands of a body, of pixels outside the block or
+    neither land nor water (nodata); the box [r0, r1) x [c0, c1) may extend past the block."""
+    p = ctx.p
+    h, w = ctx.known.shape
+    rr, cc = np.mgrid[r0:r1, c0:c1]
+    inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+    known = np.zeros(rr.shape, bool)
+    known[inside] = ctx.known[rr[inside], cc[inside]]
+    gx = cc * p.x_m - mx
+    gy = rr * p.y_m - my
+    u = gx * ux + gy * uy
+    v = -gx * uy + gy * ux
+    worst = 0.0
+    for name, band in _contact_bands(u, v, hl, hw, delta).items():
+        if name.startswith("side") and band.any():
+            worst = max(worst, 1.0 - float(known[band].mean()))
+    return worst
 
 
 def _contact_class(f: dict) -> str:
@@ -1026,6 +1079,15 @@ def _score(f: dict, p: _Params) -> float:
         return 0.0
     if cls != "anchored" and f.get("veg_side", 0.0) >= VEG_SIDE_MAX:
         # lying against vegetation: a beach or a bank between a wood and the water, not a hull
+        return 0.0
+    if cls != "anchored" and 3 * p.px > GAP_M and f["L"] < MIN_DOCKED_PX * p.px:
+        # A body against land is told from the land only by its shape (a hull standing out of
+        # the quay line, longer than wide). At coarse pixels (where the gap between moored
+        # ships is not resolved, see _from_labels) a blob under MIN_DOCKED_PX pixels long has
+        # no resolved shape: it is a pier corner, a crane leg or the mixed pixels of a jagged
+        # shore as often as a boat (on the Sentinel-2 ports about fifteen such false alarms and
+        # no vessel). An anchored body is set off by water all round and needs no shape; at
+        # finer pixels the limit is below any length sought.
         return 0.0
     # matched-filter contrast of the whole body (sum of z over sqrt(n)): a CFAR test on the
     # object rather than on single pixels
@@ -1496,6 +1558,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
                                                    fill=0, dtype="uint8").astype(bool)
                 cands, info = _block_candidates(x, valid, water0 & valid, params, structure)
                 cands = _suppress(cands, shape)
+                cands = [c for c in cands if not c.feat.get("edge_cut")]
                 for c in cands:
                     _refine(c, info["ctx"])
                 cands = _drop_wakes(cands, params)

@@ -419,3 +419,64 @@ def test_sliver_along_a_given_quay_face_is_not_a_ship(tmp_path):
     res = detect_ships(tif, piers=[(quay, "Quay A")])
     assert len(matches(res.ships, ship)) == 1, [(s.length_m, s.state) for s in res.ships]
     assert len(res.ships) == 1, [(round(s.length_m), round(s.width_m, 1), s.state) for s in res.ships]
+
+
+def test_body_cut_lengthwise_by_the_image_edge_is_not_a_ship(tmp_path):
+    # a bright structure lying along the bottom edge of the image: beyond the edge the ground
+    # is unknown, and the border would pass for a quay it is moored against
+    strip = box(ORIGIN[0] + 300, ORIGIN[1] - 360 * PX, ORIGIN[0] + 450, ORIGIN[1] - 360 * PX + 7)
+    boat = hull(100, 18, ORIGIN[0] + 500, ORIGIN[1] - 500, 40)
+    tif = render(str(tmp_path / "edge.tif"), [(strip, (200, 200, 190)), (boat, (190, 190, 184))], quay_rows=0)
+    res = detect_ships(tif)
+    assert len(matches(res.ships, boat)) == 1
+    assert len(res.ships) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+
+
+def test_short_blob_against_land_at_coarse_pixels_is_rejected():
+    # at 10 m a docked body three pixels long has no resolved hull shape (a pier corner, a
+    # crane leg); the same body anchored, or at 1 m, is judged on its other merits
+    from quayside.core import ships as sh
+
+    def feat(length):
+        return dict(L=length, W=18.0, n=6.0, fill=0.9, elong=length / 18.0, run_cv=0.1, zb_mean=40.0,
+                    zb_top=60.0, integ=200.0, water_ring=0.6, speckle=0.3, pier_side=0.0, rafted=0.0,
+                    veg_side=0.0, source="runs", end_a=0.0, end_b=0.0, side_a=1.0, side_b=0.0)
+
+    def params(px):
+        return sh._Params(x_m=px, y_m=px, min_len=15.0, max_len=400.0, k_obj=4.5, n_dir=24,
+                          floor=np.zeros(3))
+
+    assert sh._score(feat(32.0), params(10.0)) == 0.0
+    assert sh._score(feat(60.0), params(10.0)) > 0.0
+    assert sh._score(feat(32.0), params(1.0)) > 0.0
+    anchored = dict(feat(32.0), side_a=0.0)
+    assert sh._score(anchored, params(10.0)) > 0.0
+
+
+def test_no_side_by_side_cut_at_coarse_pixels(tmp_path, monkeypatch):
+    # at 10 m two hulls side by side are 2-3 px each and the step between them is blurred
+    # away: a wide body alongside is not cut into parallel strips or bumps (on real ports such
+    # cuts split piers and quay rims); at 3 m it still is
+    from quayside.core import ships as sh
+
+    calls = []
+    real = sh._split_parallel
+
+    def spy(*a, **k):
+        calls.append(a[-1].p.px)
+        return real(*a, **k)
+
+    monkeypatch.setattr(sh, "_split_parallel", spy)
+    px = 10.0
+    face_y = ORIGIN[1] - 40 * px
+    inner = hull(250, 30, ORIGIN[0] + 900, face_y - 15, 90)
+    outer = hull(250, 30, ORIGIN[0] + 900, face_y - 45, 90)
+    tif = render(str(tmp_path / "raft10.tif"), [(inner, (200, 200, 195)), (outer, (150, 40, 35))],
+                 size=(200, 200), px=px, quay_rows=40)
+    res = detect_ships(tif)
+    assert len(res.ships) >= 1
+    assert not [v for v in calls if v > 5.0], calls
+    # at 3 m the rafted pair of the hand-built port is still cut in two
+    tif3 = render(str(tmp_path / "port3.tif"), list(port_shapes().values()))
+    detect_ships(tif3)
+    assert [v for v in calls if v <= 5.0]
