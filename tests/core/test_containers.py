@@ -6,11 +6,11 @@ import os
 import numpy as np
 import pytest
 import rasterio
-from scipy import ndimage
 from quayside.core import synth
 from quayside.core.containers import ContainerResult, detect_containers
 from quayside.core.errors import Cancelled, InputError
 from rasterio.transform import from_origin
+from scipy import ndimage
 from shapely.geometry import box, shape
 from shapely.ops import unary_union
 
