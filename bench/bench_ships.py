@@ -11,43 +11,18 @@ Each measurement runs in its own child process, so its peak RSS
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from _paths import REPO, import_quayside  # noqa: E402
+from _child import measure, port_scene  # noqa: E402
 
-CHILD = r"""
-import json, resource, sys, time
-sys.path.insert(0, {plugins!r})
-mode, path = sys.argv[1], sys.argv[2]
-t0 = time.perf_counter()
-if mode == "read":
-    import rasterio
-    total = 0
-    with rasterio.open(path) as src:
-        for _, win in src.block_windows(1):
-            total += int(src.read(window=win).sum()) % 256
-    extra = {{"checksum": total}}
-else:
-    from quayside.core.ships import detect_ships
-    res = detect_ships(path)
-    extra = {{"ships": len(res.ships)}}
-dt = time.perf_counter() - t0
-print(json.dumps(dict(seconds=dt, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra)))
+DETECT = """
+from quayside.core.ships import detect_ships
+res = detect_ships(path)
+extra = {"ships": len(res.ships)}
 """
-
-
-def child(mode: str, path: str, plugins: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD.format(plugins=plugins), mode, path], capture_output=True,
-                         text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"{mode} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():
@@ -55,20 +30,9 @@ def main():
     ap.add_argument("--size", type=int, default=10000)
     ap.add_argument("--gsd", type=float, default=1.0)
     a = ap.parse_args()
-    import_quayside()
-    from quayside.core import synth
-
-    out = os.path.join(HERE, "out")
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, f"port_{a.size}_{a.gsd}.tif")
-    if not os.path.exists(path):
-        t0 = time.perf_counter()
-        spec = synth.SceneSpec(width=a.size, height=a.size, gsd=a.gsd, seed=1, nir=False, dtype="uint8")
-        synth.render_to_tiff(synth.build_scene(spec), path, epoch="before", conditions=synth.Conditions())
-        print(f"scene {a.size} x {a.size} at {a.gsd} m written in {time.perf_counter() - t0:.0f} s: {path}")
-    plugins = os.path.join(REPO, ".qgis", "profiles", "default", "python", "plugins")
-    read = child("read", path, plugins)
-    det = child("detect", path, plugins)
+    path = port_scene(a.size, a.gsd)
+    read = measure("read", path)
+    det = measure("detect", path, DETECT)
     print(f"plain windowed read : {read['seconds']:8.1f} s   peak {read['peak_mb']:7.0f} MB")
     print(f"detect_ships        : {det['seconds']:8.1f} s   peak {det['peak_mb']:7.0f} MB   ships {det['ships']}")
     print(f"ratio detect/read   : {det['seconds'] / read['seconds']:8.1f} x")
