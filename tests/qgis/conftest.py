@@ -57,3 +57,45 @@ def recording_iface():
 def canvas_iface():
     """The class of a stand-in iface around a map canvas: canvas_iface(canvas) (see stub_iface.py)."""
     return _stub_iface_module().CanvasIface
+
+
+@pytest.fixture(scope="session")
+def layer_4326():
+    """Polygons of a synthetic port's truth GeoJSON (UTM 51N) as a memory layer in EPSG:4326
+    (another CRS than the image): layer_4326(path, layer_name, name_field) -> (layer, feature
+    collection); the field holds each feature's 'name'."""
+
+    def make(path, layer_name, field):
+        import json
+
+        from qgis.core import (
+            QgsCoordinateReferenceSystem,
+            QgsCoordinateTransform,
+            QgsFeature,
+            QgsField,
+            QgsGeometry,
+            QgsProject,
+            QgsVectorLayer,
+        )
+        from qgis.PyQt.QtCore import QVariant
+        from shapely.geometry import shape
+
+        with open(path) as fh:
+            fc = json.load(fh)
+        layer = QgsVectorLayer("Polygon?crs=EPSG:4326", layer_name, "memory")
+        layer.dataProvider().addAttributes([QgsField(field, QVariant.String)])
+        layer.updateFields()
+        xf = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:32651"),
+                                    QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
+        feats = []
+        for f in fc["features"]:
+            g = QgsGeometry.fromWkt(shape(f["geometry"]).wkt)
+            g.transform(xf)
+            qf = QgsFeature(layer.fields())
+            qf.setGeometry(g)
+            qf.setAttributes([f["properties"]["name"]])
+            feats.append(qf)
+        layer.dataProvider().addFeatures(feats)
+        return layer, fc
+
+    return make

@@ -20,49 +20,16 @@ def port(synth_scene):
     return tif, d
 
 
-def _yards_4326(path):
-    """The truth yards as a memory layer in EPSG:4326, name field 'yard_name'."""
-    from qgis.core import (
-        QgsCoordinateReferenceSystem,
-        QgsCoordinateTransform,
-        QgsFeature,
-        QgsField,
-        QgsGeometry,
-        QgsProject,
-        QgsVectorLayer,
-    )
-    from qgis.PyQt.QtCore import QVariant
-    from shapely.geometry import shape
-
-    with open(path) as fh:
-        fc = json.load(fh)
-    layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "yards", "memory")
-    layer.dataProvider().addAttributes([QgsField("yard_name", QVariant.String)])
-    layer.updateFields()
-    xf = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:32651"), QgsCoordinateReferenceSystem("EPSG:4326"),
-                                QgsProject.instance())
-    feats = []
-    for f in fc["features"]:
-        g = QgsGeometry.fromWkt(shape(f["geometry"]).wkt)
-        g.transform(xf)
-        qf = QgsFeature(layer.fields())
-        qf.setGeometry(g)
-        qf.setAttributes([f["properties"]["name"]])
-        feats.append(qf)
-    layer.dataProvider().addFeatures(feats)
-    return layer, fc
-
-
 def _true_yard_boxes(d):
     with open(os.path.join(d, "containers_before.geojson")) as fh:
         return [f for f in json.load(fh)["features"] if f["properties"]["location"] == "yard"]
 
 
-def test_stacks_summary_and_teu(quayside_provider, port):
+def test_stacks_summary_and_teu(quayside_provider, port, layer_4326):
     import processing
 
     tif, d = port
-    yards, fc = _yards_4326(os.path.join(d, "yards.geojson"))
+    yards, fc = layer_4326(os.path.join(d, "yards.geojson"), "yards", "yard_name")
     if not fc["features"]:
         pytest.fail("the synthetic scene has no yard in this crop; pick another seed or size")
     out = processing.run("quayside:detectcontainers", {
@@ -92,11 +59,11 @@ def test_stacks_summary_and_teu(quayside_provider, port):
         assert r["occupied_area_m2"] <= r["yard_area_m2"] + 1e-6
 
 
-def test_stack_tiers_multiply_teu(quayside_provider, port):
+def test_stack_tiers_multiply_teu(quayside_provider, port, layer_4326):
     import processing
 
     tif, d = port
-    yards, _ = _yards_4326(os.path.join(d, "yards.geojson"))
+    yards, _ = layer_4326(os.path.join(d, "yards.geojson"), "yards", "yard_name")
     one = processing.run("quayside:detectcontainers", {"INPUT": tif, "YARDS": yards, "YARD_NAME_FIELD": "yard_name",
                                                        "OUTPUT": "memory:", "SUMMARY": "memory:"})
     three = processing.run("quayside:detectcontainers", {"INPUT": tif, "YARDS": yards,

@@ -19,45 +19,12 @@ def port(synth_scene):
     return tif, {layer: os.path.join(d, f"{layer}_before.geojson") for layer in ("ships", "piers")}
 
 
-def _piers_layer_4326(piers_path):
-    """The truth piers as a memory layer in EPSG:4326 (another CRS than the image)."""
-    from qgis.core import (
-        QgsCoordinateReferenceSystem,
-        QgsCoordinateTransform,
-        QgsFeature,
-        QgsField,
-        QgsGeometry,
-        QgsProject,
-        QgsVectorLayer,
-    )
-    from qgis.PyQt.QtCore import QVariant
-
-    with open(piers_path) as fh:
-        fc = json.load(fh)
-    layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "piers", "memory")
-    layer.dataProvider().addAttributes([QgsField("pier_name", QVariant.String)])
-    layer.updateFields()
-    xf = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:32651"), QgsCoordinateReferenceSystem("EPSG:4326"),
-                                QgsProject.instance())
-    feats = []
-    for f in fc["features"]:
-        from shapely.geometry import shape
-
-        g = QgsGeometry.fromWkt(shape(f["geometry"]).wkt)
-        g.transform(xf)
-        qf = QgsFeature(layer.fields())
-        qf.setGeometry(g)
-        qf.setAttributes([f["properties"]["name"]])
-        feats.append(qf)
-    layer.dataProvider().addFeatures(feats)
-    return layer, [f["properties"]["name"] for f in fc["features"]]
-
-
-def test_ships_with_fields_and_piers(quayside_provider, port):
+def test_ships_with_fields_and_piers(quayside_provider, port, layer_4326):
     import processing
 
     tif, truth = port
-    piers, names = _piers_layer_4326(truth["piers"])
+    piers, fc = layer_4326(truth["piers"], "piers", "pier_name")
+    names = [f["properties"]["name"] for f in fc["features"]]
     out = processing.run("quayside:detectships", {"INPUT": tif, "PIERS": piers, "PIER_NAME_FIELD": "pier_name",
                                                   "OUTPUT": "memory:"})
     layer = out["OUTPUT"]
