@@ -77,10 +77,13 @@ Method
    and synthetic ports such hypotheses were mostly structures). Land counted as
    contact excludes the hypothesis' own piece of land when the hypothesis is
    nearly all of it (an isolated body: at coarse resolution the blurred ends
-   trimmed off a hull are not a jetty it is joined to). Free pieces in a narrow
+   trimmed off a hull are not a jetty it is joined to), and the wake cut off a
+   free body trailing it. Along a given pier the contact at the ends is measured
+   on the outer half of the beam only: the pier's edge runs on past bow and
+   stern, the hull does not. Free pieces in a narrow
    wedge behind a brighter ship that itself trails disturbed water, aligned with
    its track or a Kelvin arm, are its wake (:func:`_drop_wakes`); ships anchored
-   in a line are not each other's wakes. A free body with disturbed water on two
+   in a line are not each other's wakes, nor is anything ahead of a ship's bow. A free body with disturbed water on two
    opposite sides is a patch of foam inside a wake, whatever its orientation
    (:func:`_trail_evidence`): a ship under way trails its wake behind it only.
    A body lying against vegetation (excess green of the land beside it) is a
@@ -670,7 +673,8 @@ def _trailing_bodies(land: np.ndarray, ctx: _Ctx) -> List[_Cand]:
         pl, npl = ndimage.label(sub, structure=np.ones((3, 3), bool))
         if npl > 1:
             sub = pl == (1 + int(np.argmax(np.bincount(pl.ravel())[1:])))
-        c = _describe(sub, sl[0].start, sl[1].start, -200, None, None, ctx)
+        # the wake cut off is neither land the hull is joined to nor water around it
+        c = _describe(sub, sl[0].start, sl[1].start, -200, None, None, ctx, neutral=m & ~sub)
         if c is not None:
             out.append(c)
     return out
@@ -981,13 +985,34 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     sides = {}
     pier_side = 0.0
     rafted = 0.0
+    pier_sides = {}
     for name, band in bands.items():
         band &= ~mb
         sides[name] = float(lb[band].mean()) if band.any() else 1.0
         if name.startswith("side") and band.any():
             rafted = max(rafted, float(neut[band].mean()))
             if ctx.structure is not None:
-                pier_side = max(pier_side, float(ctx.structure[big][band].mean()))
+                pier_sides[name] = float(ctx.structure[big][band].mean())
+                pier_side = max(pier_side, pier_sides[name])
+    # A body lying along a given pier or quay: the berth continues beyond its bow and stern,
+    # the hull does not. What stands out of the berth line is the outer half of the beam, so
+    # the contact at the ends is measured there only. On the berth side the pier's own edge
+    # runs on past the ends (its mixed pixels, a fender line, the tapered tips of the hull
+    # trimmed from the hypothesis), and at coarse pixels, where a hull is two pixels wide,
+    # that edge alone made half of each end band 'land', so a ship moored against a pier
+    # passed for a piece of the pier. A strip of the pier itself (a kerb, a rim) lies in the
+    # berth line: land continues beyond its ends across its whole beam, outer half included.
+    # Only along a known berth: without one, the 'land' along a body may be anything (on the
+    # synthetic ports, strips along the edge of a foam wake then passed for moored hulls).
+    berth = max(pier_sides, key=pier_sides.get) if pier_sides else None
+    s_lo, s_hi = sorted((sides["side_a"], sides["side_b"]))
+    if berth is not None and pier_sides[berth] >= 0.5 and s_hi >= 0.5 and s_lo < 0.3:
+        sgn = 1.0 if berth == "side_a" else -1.0
+        outer = sgn * v <= 0.25 * p.px
+        for name in ("end_a", "end_b"):
+            band = bands[name] & outer
+            if band.any():
+                sides[name] = float(lb[band].mean())
     veg_side = 0.0
     if ctx.veg is not None:
         vb = ctx.veg[big]
@@ -1230,7 +1255,7 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
             mx, my = mx - shift * uy, my + shift * ux
             c.width = new_beam
     c.cx, c.cy = mx / p.x_m, my / p.y_m
-    c.feat["wake"] = _wake_evidence(c, ctx)
+    c.feat["wake"], c.feat["wake_side"] = _wake_evidence(c, ctx)
     if c.feat.get("contact") == "anchored":
         c.feat["trail"] = _trail_evidence(c, ctx)
 
@@ -1304,15 +1329,18 @@ def _trail_evidence(c: _Cand, ctx: _Ctx) -> float:
     return best
 
 
-def _wake_evidence(c: _Cand, ctx: _Ctx) -> float:
+def _wake_evidence(c: _Cand, ctx: _Ctx):
     """Share of the water beyond either end of the hull (a box one hull long and two beams
     wide) that is disturbed (brighter or rougher than water): the turbulent wake of a ship
-    under way. Best effort: the larger of the two ends."""
+    under way. Best effort: the larger of the two ends, and that end (+1: along the axis
+    ``theta``, -1: against it, 0: unknown), the stern."""
     p = ctx.p
     ends = _beyond_ends(ctx, c.cx * p.x_m, c.cy * p.y_m, c.theta, c.length, max(c.width, 2 * p.px),
                         max(c.length, 10 * p.px))
-    vals = [e for e in ends if e is not None]
-    return max(vals) if vals else 0.0
+    vals = [(e, side) for e, side in zip(ends, (1, -1)) if e is not None]
+    if not vals:
+        return 0.0, 0
+    return max(vals)
 
 
 def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
@@ -1321,8 +1349,10 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
     The turbulent wake of a ship under way is a bright, foamy trail behind its stern that
     widens slowly (the Kelvin wedge half-angle is 19.5 deg; the turbulent wake much less):
     pieces of it that pass as hulls lie behind a ship, within a narrow wedge around the
-    extension of its axis, and are dimmer than the ship. Docked and moored hypotheses are
-    never dropped, nor hypotheses brighter than the ship they trail."""
+    extension of its axis beyond the stern (the end that trails the disturbed water), and
+    are dimmer than the ship. Whatever lies ahead of the bow is not its wake (a ship anchored
+    in line ahead of one under way). Docked and moored hypotheses are never dropped, nor
+    hypotheses brighter than the ship they trail."""
     free = ("anchored", "moored")
     # patches of foam inside a wake trail (disturbed water on two opposite sides)
     cands = [c for c in cands if c.feat.get("trail", 0.0) < TRAIL_MAX or c.feat.get("rafted", 0.0) >= 0.3]
@@ -1340,6 +1370,8 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
                 continue
             dx, dy = (b.cx - a.cx) * p.x_m, (b.cy - a.cy) * p.y_m
             u, v = dx * ux + dy * uy, -dx * uy + dy * ux
+            if u * a.feat.get("wake_side", 0) < 0:
+                continue  # ahead of the bow: the wake is behind the stern only
             beyond = abs(u) - 0.5 * a.length
             # a wake piece runs along the track or a Kelvin arm (19.5 deg off it) and is dimmer
             # than the hull that makes it

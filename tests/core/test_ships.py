@@ -480,3 +480,54 @@ def test_no_side_by_side_cut_at_coarse_pixels(tmp_path, monkeypatch):
     tif3 = render(str(tmp_path / "port3.tif"), list(port_shapes().values()))
     detect_ships(tif3)
     assert [v for v in calls if v <= 5.0]
+
+
+def test_ship_against_a_given_pier_at_10m_is_not_a_piece_of_it(tmp_path):
+    # at 10 m a hull of 16 m beam is two pixels wide; moored against a given pier, the mixed
+    # pixels of the pier's edge run on past its bow and stern in line with its inner column,
+    # so half of each end band was 'land' and the ship passed for a piece of the pier. The
+    # berth continues beyond the ends, the hull does not: the ends are judged on the outer
+    # half of the beam
+    px = 10.0
+    face_y = ORIGIN[1] - 40 * px
+    pier = box(ORIGIN[0] + 1003, face_y - 800, ORIGIN[0] + 1028, face_y + 5)
+    ship = hull(130, 16, ORIGIN[0] + 1003 - 9, face_y - 400, 180)
+    tif = render(str(tmp_path / "pier10.tif"), [(pier, (205, 205, 198)), (ship, (60, 110, 70))],
+                 size=(200, 200), px=px, quay_rows=40)
+    res = detect_ships(tif, piers=[(pier, "Pier 1")])
+    found = matches(res.ships, ship, 0.25)
+    assert len(found) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+    assert abs(found[0].length_m - 130) <= 0.1 * 130 + px, found[0].length_m
+    assert found[0].pier == "Pier 1" and found[0].state == "docked"
+
+
+def test_ship_anchored_ahead_of_a_bow_is_not_its_wake(tmp_path):
+    # a ship under way trails its wake behind the stern; a dimmer ship anchored in line ahead
+    # of its bow lies in calm water, not in its wake
+    cx, cy = ORIGIN[0] + 400, ORIGIN[1] - 600
+    boat = hull(60, 12, cx, cy, 90)  # bow east, wake to the west
+    wake = wake_shapes(cx, cy, 90, 60, 12, 120)
+    ahead = hull(50, 12, cx + 150, cy + 6, 90)
+    tif = render(str(tmp_path / "ahead.tif"), wake + [(boat, (205, 205, 200)), (ahead, (120, 60, 50))],
+                 quay_rows=0)
+    res = detect_ships(tif)
+    assert len(matches(res.ships, boat)) == 1, [(round(s.length_m), s.state) for s in res.ships]
+    assert len(matches(res.ships, ahead)) == 1, [(round(s.length_m), s.state) for s in res.ships]
+    assert [s.state for s in matches(res.ships, boat)] == ["underway"]
+
+
+def test_ship_trailing_a_long_wake_at_10m(tmp_path):
+    # at 10 m the bright foam behind the stern joins the hull into one free body longer than
+    # any ship, which only the wake cut finds; the foam cut off is not land the hull is
+    # joined to at one end (which would make it a jetty)
+    px = 10.0
+    cx, cy, hd = ORIGIN[0] + 1400, ORIGIN[1] - 1000, 60
+    boat = hull(160, 26, cx, cy, hd)
+    wake = wake_shapes(cx, cy, hd, 160, 26, 600, start=0.8)
+    tif = render(str(tmp_path / "longwake.tif"), wake + [(boat, (210, 210, 205))], size=(200, 200), px=px,
+                 quay_rows=0)
+    res = detect_ships(tif)
+    found = matches(res.ships, boat, 0.25)
+    assert len(found) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+    assert abs(found[0].length_m - 160) <= 0.1 * 160 + px, found[0].length_m
+    assert found[0].state == "underway"
