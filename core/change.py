@@ -92,6 +92,12 @@ Method
    comparison). These add to the structures of step 7 and take their ground from
    its surface and water footprints.
 
+9. **Vessel traffic** (:mod:`quayside.core.change_vessels`): in a port most of
+   what changes floats. Around the footprints with water near them, Quayside's
+   ship detector runs on each date; a footprint that the hulls of either date
+   cover almost whole is a vessel that came, went or moved berth, not
+   construction, and is left out (the log says how many).
+
 Bad input (no overlap, a CRS on one side only, bands that cannot be matched,
 all nodata) raises :class:`~quayside.core.errors.InputError`.
 """
@@ -117,12 +123,24 @@ from shapely.geometry import box, shape
 from shapely.ops import unary_union
 
 from .change_morph import mbi
-from .change_objects import CHROMA_SCALE, E_BA, E_BB, E_RA, E_RB, N_EVIDENCE, ObjectContext, decide, evidence_block
+from .change_objects import (
+    CHROMA_SCALE,
+    E_BA,
+    E_BB,
+    E_RA,
+    E_RB,
+    E_WATER,
+    N_EVIDENCE,
+    ObjectContext,
+    decide,
+    evidence_block,
+)
 from .change_pcc import MAX_AREA_M2 as PCC_MAX_AREA_M2
 from .change_pcc import VESSEL_REACH_M as PCC_REACH_M
 from .change_pcc import buildings as pcc_buildings
 from .change_pcc import judge as pcc_judge
 from .change_pcc import mbi_histogram
+from .change_vessels import NEAR_WATER_M, REACH_M, drop_vessel_traffic
 from .coregister import Shift, aligned_vrt, check_crs_pair, overlap_window, shift_between, shift_sentence
 from .errors import InputError
 from .geo import GroundScale, ground_scale
@@ -771,6 +789,16 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
             changes = _structures_first(changes, n_before, ground, min_area_m2)
             if len(changes) > n_before:
                 notes.append(f"{len(changes) - n_before} structure(s) found by comparing each date's buildings.")
+            near_water = [_water_near(c.polygon, es, win_tf, NEAR_WATER_M / px_m) for c in changes]
+        if georef and any(near_water):
+            # vessels that came, went or moved berth (:mod:`.change_vessels`)
+            reach = REACH_M / px_m * abs(before.transform.a)
+            moved = (shift.dx_px * before.transform.a, shift.dy_px * before.transform.e)
+            changes, n_vessels = drop_vessel_traffic(changes, near_water, before.name, after.name, before.crs,
+                                                     after.crs, reach, moved, cancel)
+            if n_vessels:
+                notes.append(f"{n_vessels} footprint(s) near water left out: vessels found there at one of the dates "
+                             "(Quayside's ship detector), traffic rather than construction.")
         _p = prog(0.85, 1.0)
         if _p:
             _p(1.0)
@@ -876,6 +904,16 @@ def _around(poly, tf, reach_px: float, ds):
     shp = (int(w.height), int(w.width))
     inside = features.rasterize([(poly, 1)], out_shape=shp, transform=wt, fill=0, dtype="uint8").astype(bool)
     return w, wt, shp, inside
+
+
+def _water_near(poly, es, tf, reach_px: float) -> bool:
+    """Whether the water mask of either date (evidence band) holds water within ``reach_px`` of ``poly``."""
+    w, _, _, inside = _around(poly, tf, reach_px, es)
+    if not inside.any():
+        return False
+    water = es.read(E_WATER + 1, window=w) > 0
+    r = max(1, int(math.ceil(reach_px)))
+    return bool(water[ndimage.binary_dilation(inside, _disk(r))].any())
 
 
 def _object_changes(poly, cs, es, tf, ctx: ObjectContext, ground, min_area_m2) -> List[Change]:

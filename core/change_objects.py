@@ -22,12 +22,19 @@ is inside it and around it, at each date, rather than pixel by pixel:
   around the footprint: the sun's direction is not estimated) or a compact,
   rectangular outline (Ok 2013; Sirmacek & Unsalan 2009 use the same shadow cue).
   A weak MBI change whose surroundings were in shadow at the other date is the
-  sun moving, not a building.
+  sun moving, not a building, and a footprint whose outline stands at both dates
+  (the two dates' gradients along it correlate) is a roof whose texture changed
+  (re-covered, or its ribs lost in a saturated or hazy image), not a building
+  that came or went. Water changes are grown back over the margin that the water
+  at both dates took from them, up to the water's edge.
 * **Everything else** is ``other_surface`` when the change is strong and wide
   (surface and texture statistics changed, not only pixel positions: a car park
   or a stack of boxes whose cars or boxes moved keeps its local mean and spread),
   and dropped when it is mostly vegetation at either date (seasons: ExG, Woebbecke
-  et al. 1995) or mostly a shadow at one date only (the sun moved).
+  et al. 1995), mostly a shadow at one date only (the sun moved), dark at a date
+  and changed in brightness only (a heap's shaded flank, a coal bin under another
+  sun: its colour cannot be judged, only a change of texture or from dark to
+  bright counts), or in open water and partly water at one date (a vessel).
 """
 
 from __future__ import annotations
@@ -62,6 +69,12 @@ SHADOW_SUPPORT = 0.3  # share of the ground around a footprint in shadow for the
 SEGMENT_RECT = 0.85  # a flat segment is a roof when this rectangular ...
 SEGMENT_SHADOW = 0.12  # ... and this much in shadow around it
 CHROMA_CHANGE = 0.03  # least change of (r, b) chromaticity of a surface change
+MARINE_WATER_SHARE = 0.25  # a surface change in open water that is this much water at one date is a vessel
+DARK_TEXTURE_CHANGE = 0.25  # a dark surface's change: its texture changes this much (relative) ...
+DARK_BRIGHTNESS_CHANGE = 0.8  # ... or its brightness this much (relative: dark to bright, not darker still)
+OUTLINE_SAME = 0.5  # outline gradient correlation above which a footprint stood at both dates ...
+OUTLINE_KEPT = 0.8  # ... and above which it certainly did, whatever its building index did (rubble left
+# where a building stood keeps part of its outline, about 0.6)
 
 
 DEBUG = False
@@ -175,6 +188,23 @@ def rectangularity(mask: np.ndarray) -> float:
         v = -pts[:, 0] * s + pts[:, 1] * c
         best = min(best, (u.max() - u.min() + 1) * (v.max() - v.min() + 1))
     return float(ys.size / best)
+
+
+def outline_correlation(comp: np.ndarray, ev: np.ndarray) -> float:
+    """Normalised correlation of the two dates' brightness gradients on a band two pixels either side
+    of the footprint's outline: near 1 when the same outline stands at both dates, near 0 when one date
+    has it and the other does not (cf. the gradient correlation of :mod:`quayside.core.change`)."""
+    band = ndimage.binary_dilation(comp, iterations=2) & ~ndimage.binary_erosion(comp, iterations=2)
+    if band.sum() < 10:
+        return 0.0
+    g = []
+    for k in (E_LB, E_LA):
+        lum = ndimage.gaussian_filter(ev[k].astype(np.float32) / LUM_SCALE, 0.8)
+        g.append((ndimage.sobel(lum, axis=1)[band], ndimage.sobel(lum, axis=0)[band]))
+    cross = float(np.sum(g[0][0] * g[1][0] + g[0][1] * g[1][1]))
+    eb = float(np.sum(g[0][0] ** 2 + g[0][1] ** 2))
+    ea = float(np.sum(g[1][0] ** 2 + g[1][1] ** 2))
+    return cross / math.sqrt(eb * ea + 1e-12)
 
 
 def _components(mask: np.ndarray, min_px: int) -> List[np.ndarray]:
@@ -304,6 +334,19 @@ def _split_by_edges(roof: np.ndarray, sd: np.ndarray, obj: np.ndarray, ctx: Obje
     return out
 
 
+def _regrow(m: np.ndarray, inside: np.ndarray, lum: np.ndarray, open_water: np.ndarray, r: int) -> np.ndarray:
+    """A water change ``m`` grown back, by up to ``r`` pixels, over the rim that the margin around the
+    water at both dates took from it (a pier extended reaches the water's edge, not a margin short of
+    it): within the candidate region, into the pixels whose brightness ``lum`` at the date it is land
+    is nearer the piece's own than the open water's (``open_water``: water at both dates)."""
+    if not m.any() or not open_water.any():
+        return m
+    own, sea = float(np.median(lum[m])), float(np.median(lum[open_water]))
+    ring = ndimage.binary_dilation(m, _disk(r)) & inside & ~m
+    like = np.abs(lum - own) < np.abs(lum - sea)
+    return m | (ring & like)
+
+
 def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectContext) -> List[Decision]:
     """Typed footprints (masks in the window) for one candidate region, possibly none."""
     water = ev[E_WATER]
@@ -376,6 +419,12 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
                 continue
             if rise < ctx.tau_dmbi and not (sup >= 0.3 and sup_other < 0.15):
                 continue
+            oc = outline_correlation(comp, ev)
+            _dbg(typ, "outline correlation", round(oc, 2))
+            if oc > OUTLINE_KEPT:
+                # the same outline stands at both dates: the roof's texture or colour changed (re-covered,
+                # or its fine ribs lost in a saturated or hazier image), the building did not come or go
+                continue
             used |= comp
             # an edge of a roof that stands at both dates (walls, parallax, shadow moved): not a building
             thin = ndimage.binary_opening(comp, _disk(2 * r_struct)).sum() < 0.5 * comp.sum()
@@ -406,7 +455,8 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
             m = ndimage.binary_opening(m & _like_land(ev, land_ring, after=to_land), _disk(ctx.clean_r))
             pieces = [p for p in _components(m, ctx.min_px) if (_ring(p, r_w + 2) & stable_land).sum() >= 5]
         for p in pieces:
-            out.append(Decision(ndimage.binary_fill_holes(p), "water_to_land" if to_land else "land_to_water",
+            p = _regrow(ndimage.binary_fill_holes(p), inside, la if to_land else lb, wb_px & wa_px, r_w)
+            out.append(Decision(p, "water_to_land" if to_land else "land_to_water",
                                 _score(float(mag[p].mean()) / ctx.thr - 0.5)))
     rest = obj & ~ndimage.binary_dilation(used, _disk(max(1, ctx.clean_r)))
     if rest.sum() < ctx.min_px:
@@ -419,7 +469,8 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
         if sel.sum() >= 0.5 * rest.sum():
             if marine and not _continues_land(ev, sel, land_ring, after=to_land):
                 return out
-            out.append(Decision(rest, "water_to_land" if to_land else "land_to_water", _score(cm / ctx.thr - 0.5)))
+            out.append(Decision(_regrow(rest, inside, la if to_land else lb, wb_px & wa_px, r_w),
+                                "water_to_land" if to_land else "land_to_water", _score(cm / ctx.thr - 0.5)))
             return out
     # pond-like: dark at one date only, not a shadow of something raised beside it
     if ring.any():
@@ -443,6 +494,10 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
                         out.append(Decision(rest, "land_to_water" if dark_after else "water_to_land",
                                             _score(cm / ctx.thr - 0.5)))
                         return out
+    if marine and max(float(wbd[rest].mean()), float(wad[rest].mean())) > MARINE_WATER_SHARE:
+        # in open water and partly water at one date, yet neither a water change nor land like the quay
+        # beside it: a vessel that came or went (its hull and shadow blur the water mask's edge)
+        return out
     veg = ((flags & F_VEG_B) > 0) | ((flags & F_VEG_A) > 0)
     _dbg("veg", round(float(veg[rest].mean()), 2), "one_shadow", round(float((sh_b ^ sh_a)[rest].mean()), 2))
     if veg[rest].mean() > 0.5:
@@ -470,6 +525,11 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
         _dbg("chroma change", round(float(np.hypot(*(ca[1:] - cb[1:]))), 3))
         if float(np.hypot(*(ca[1:] - cb[1:]))) < CHROMA_CHANGE:
             return out
+    if lit.sum() < 0.5 * core.sum() and dtex < DARK_TEXTURE_CHANGE and dlum < DARK_BRIGHTNESS_CHANGE:
+        # dark at one date or both (a heap's shaded flank, a shadow, a coal bin), so its colour cannot be
+        # judged: only a change of texture, or from dark to bright, tells a surface change from the sun
+        # and haze brightening or darkening a dark surface
+        return out
     if cm_core >= 1.5 * ctx.thr and max(dlum, dtex) > 0.25:
         # a roof that stood (stands) here and whose own cast shadow went (came): a structure, whatever
         # replaced it (rubble, a roof as bright as the ground before)

@@ -68,7 +68,9 @@ from .change_objects import (
     F_VEG_A,
     F_VEG_B,
     LUM_SCALE,
+    OUTLINE_SAME,
     WATER_COLOUR_DIST,
+    outline_correlation,
     rectangularity,
 )
 
@@ -80,7 +82,6 @@ RECT_MIN = 0.55  # share of the minimum bounding rectangle a footprint fills
 OTHER_MAX = 0.3  # at most this share of the footprint is building at the other date ...
 APPEARANCE_MIN = 0.25  # ... and its appearance changed at least this much
 APPEARANCE_STRONG = 0.5  # ... or changed this much whatever the other date's classification says
-OUTLINE_SAME = 0.5  # outline gradient correlation above which the footprint stood at both dates
 HIDDEN_MAX = 0.3  # share of the footprint in shadow at the other date above which it is not judged
 WATER_MAX = 0.3  # share of water (at the date it stands) above which a bright compact object is a vessel
 VESSEL_REACH_M = 20.0  # how far beyond a footprint the sea around a vessel's hull is looked for (metres)
@@ -127,23 +128,6 @@ def appearance_change(ev: np.ndarray) -> np.ndarray:
     la = ndimage.gaussian_filter(ev[E_LA].astype(np.float32) / LUM_SCALE, 1.0)
     ch = [ndimage.gaussian_filter(ev[k].astype(np.float32) / CHROMA_SCALE, 1.0) for k in (E_RB, E_BB, E_RA, E_BA)]
     return np.abs(la - lb) / (0.5 * (la + lb) + 0.05) + 4.0 * np.hypot(ch[2] - ch[0], ch[3] - ch[1])
-
-
-def outline_correlation(comp: np.ndarray, ev: np.ndarray) -> float:
-    """Normalised correlation of the two dates' brightness gradients on a band two pixels either side
-    of the footprint's outline: near 1 when the same outline stands at both dates, near 0 when one date
-    has it and the other does not (cf. the gradient correlation of :mod:`quayside.core.change`)."""
-    band = ndimage.binary_dilation(comp, iterations=2) & ~ndimage.binary_erosion(comp, iterations=2)
-    if band.sum() < 10:
-        return 0.0
-    g = []
-    for k in (E_LB, E_LA):
-        lum = ndimage.gaussian_filter(ev[k].astype(np.float32) / LUM_SCALE, 0.8)
-        g.append((ndimage.sobel(lum, axis=1)[band], ndimage.sobel(lum, axis=0)[band]))
-    cross = float(np.sum(g[0][0] * g[1][0] + g[0][1] * g[1][1]))
-    eb = float(np.sum(g[0][0] ** 2 + g[0][1] ** 2))
-    ea = float(np.sum(g[1][0] ** 2 + g[1][1] ** 2))
-    return cross / math.sqrt(eb * ea + 1e-12)
 
 
 @dataclass

@@ -1603,6 +1603,12 @@ class Layout:
             self.changes.append(dict(type="new_structure", geom=u, epoch=self.change_at,
                                      description="new multi-building complex (4 buildings)",
                                      area_m2=self.complex_area, complex=True))
+            if getattr(self, "complex_site", None) is not None:
+                # the construction site was bare soil: its paving is a surface change too
+                paved = self.ppoly(s0, s1, n0, n1).difference(u)
+                self.changes.append(dict(type="other_surface", geom=paved, epoch=self.change_at,
+                                         description="ground paved around the new complex (was soil)",
+                                         area_m2=float(paved.area)))
         if self.E <= 1:
             return
         # demolished building

@@ -231,6 +231,10 @@ def test_changes(big, big_truth):
     assert p["area_m2"] == pytest.approx(22500, rel=0.05)
     assert g.area == pytest.approx(p["area_m2"], rel=1e-3)
     assert len(getattr(g, "geoms", [g])) == 4
+    # the construction site around it was soil and is paved after: a surface change beside the roofs
+    paved = [(pg, pp) for pg, pp in feats if pp["description"].startswith("ground paved")]
+    assert len(paved) == 1 and paved[0][1]["type"] == "other_surface"
+    assert paved[0][0].intersection(g).area < 1.0 and paved[0][0].area > 0.2 * g.area
     # the complex exists only after
     nb = _geoms(big_truth["after"]["buildings"], kind="complex")
     assert len(nb) == 4 and not _geoms(big_truth["before"]["buildings"], kind="complex")

@@ -1,0 +1,81 @@
+"""Vessel traffic is not construction (used by :mod:`quayside.core.change`).
+
+In a port most of what changes between two dates floats: ships arrive and leave, are
+loaded, and moor at other berths. The object rules of :mod:`.change_objects` drop a
+change that is water at both dates, but a ship moored against a quay is not water at
+the date it is there, is often the grey of the quay's concrete, and lies against stable
+land, so it reads as a quay widened (``water_to_land``), a quay cut back
+(``land_to_water``) or a surface change.
+
+Quayside's own ship detector (:func:`quayside.core.ships.detect_ships`) is built to
+separate hulls from the quays they lie against. It runs on each date, only around the
+footprints that have water near them (an area of interest of ``REACH_M`` around them, so
+a hull is seen whole), and a footprint that vessels of either date cover for at least
+``COVER_MIN`` of its area is left out. Detections of AFTER are brought onto BEFORE's CRS
+and moved by the residual shift that aligned AFTER to BEFORE.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, List, Optional, Sequence, Tuple
+
+from rasterio.warp import transform_geom
+from shapely import affinity
+from shapely.geometry import mapping, shape
+from shapely.ops import unary_union
+
+from .errors import InputError
+
+REACH_M = 150.0  # the detectors look this far around a footprint (half the longest common hull)
+COVER_MIN = 0.8  # share of a footprint that vessels cover above which it is vessel traffic (a pier extended
+# beside a moored ship can be taken into the ship's hull by the detector, but only in part)
+NEAR_WATER_M = 20.0  # footprints with water within this distance (at either date) are checked
+
+
+def _to_crs(geom, src_crs, dst_crs):
+    if src_crs is None or dst_crs is None or src_crs == dst_crs:
+        return geom
+    return shape(transform_geom(src_crs, dst_crs, mapping(geom)))
+
+
+def vessels_near(path: str, crs, aoi_geom, aoi_crs, shift_xy: Tuple[float, float] = (0.0, 0.0),
+                 cancel: Optional[Callable[[], bool]] = None) -> List[object]:
+    """Hull polygons (in ``aoi_crs``) that the ship detector finds in ``path`` within ``aoi_geom``
+    (given in ``aoi_crs``), moved by ``shift_xy`` (CRS units); none when the image cannot be searched
+    (one band, no overlap: the detector's own input errors)."""
+    from .ships import detect_ships
+
+    try:
+        res = detect_ships(path, aoi=[_to_crs(aoi_geom, aoi_crs, crs)], cancel=cancel)
+    except InputError:
+        return []
+    out = []
+    for s in res.ships:
+        p = _to_crs(s.polygon, crs, aoi_crs)
+        if shift_xy != (0.0, 0.0):
+            p = affinity.translate(p, xoff=shift_xy[0], yoff=shift_xy[1])
+        out.append(p)
+    return out
+
+
+def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path: str, after_path: str, crs_before,
+                        crs_after, reach_crs: float, after_shift_xy: Tuple[float, float],
+                        cancel: Optional[Callable[[], bool]] = None) -> Tuple[list, int]:
+    """``changes`` without those that vessels of either date cover (see the module docstring);
+    ``checked[i]``: whether change ``i`` is near water and so may be a vessel. Returns the kept
+    changes and how many were left out."""
+    near = [c.polygon for c, k in zip(changes, checked) if k]
+    if not near:
+        return list(changes), 0
+    aoi = unary_union([p.buffer(reach_crs) for p in near])
+    hulls = vessels_near(before_path, crs_before, aoi, crs_before, cancel=cancel)
+    hulls += vessels_near(after_path, crs_after, aoi, crs_before, after_shift_xy, cancel=cancel)
+    if not hulls:
+        return list(changes), 0
+    ships = unary_union([h.buffer(0) for h in hulls])
+    kept = []
+    for c, k in zip(changes, checked):
+        if k and c.polygon.area > 0 and c.polygon.intersection(ships).area >= COVER_MIN * c.polygon.area:
+            continue
+        kept.append(c)
+    return kept, len(changes) - len(kept)
