@@ -12,7 +12,6 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -68,14 +67,11 @@ class DetectChangesAlgorithm(QuaysideAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(self.BEFORE, self.tr("Before image")))
         self.addParameter(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After image")))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.AOI, self.tr("Area of interest"), [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.add_aoi_parameter(self.AOI)
         self.addParameter(QgsProcessingParameterNumber(
             self.MIN_AREA, self.tr("Minimum footprint area (m²)"), QgsProcessingParameterNumber.Double, 200.0,
             minValue=0.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.SENSITIVITY, self.tr("Sensitivity (0–1)"), QgsProcessingParameterNumber.Double, 0.5,
-            minValue=0.0, maxValue=1.0))
+        self.add_sensitivity_parameter(self.SENSITIVITY)
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT, self.tr("Changes"), QgsProcessing.TypeVectorPolygon))
         self.addParameter(QgsProcessingParameterRasterDestination(

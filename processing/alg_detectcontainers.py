@@ -13,9 +13,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsWkbTypes,
 )
@@ -73,18 +70,9 @@ class DetectContainersAlgorithm(QuaysideAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input image")))
         self.add_band_parameters(self.INPUT, advanced=True)
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.AOI, self.tr("Area of interest"), [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.YARDS, self.tr("Yards (empty = find them)"), [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.YARD_NAME_FIELD, self.tr("Yard name field"), "name", self.YARDS, optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.STACK_TIERS, self.tr("Stack tiers (boxes per stack)"), QgsProcessingParameterNumber.Integer, 1,
-            minValue=1, maxValue=12))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.SENSITIVITY, self.tr("Sensitivity (0–1)"), QgsProcessingParameterNumber.Double, 0.5,
-            minValue=0.0, maxValue=1.0))
+        self.add_aoi_parameter(self.AOI)
+        self.add_yards_parameters(self.YARDS, self.YARD_NAME_FIELD, self.STACK_TIERS)
+        self.add_sensitivity_parameter(self.SENSITIVITY)
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT, self.tr("Container stacks"), QgsProcessing.TypeVectorPolygon))
         self.addParameter(QgsProcessingParameterFeatureSink(

@@ -13,7 +13,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsWkbTypes,
@@ -68,25 +67,18 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input image")))
         self.add_band_parameters(self.INPUT, advanced=True)
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.AOI, self.tr("Area of interest"), [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.add_aoi_parameter(self.AOI)
         self.addParameter(QgsProcessingParameterFeatureSource(
             self.WATER, self.tr("Water polygons (empty = computed)"), [QgsProcessing.TypeVectorPolygon],
             optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.PIERS, self.tr("Piers (lines or polygons)"),
-            [QgsProcessing.TypeVectorLine, QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.PIER_NAME_FIELD, self.tr("Pier name field"), "name", self.PIERS, optional=True))
+        self.add_piers_parameters(self.PIERS, self.PIER_NAME_FIELD)
         self.addParameter(QgsProcessingParameterNumber(
             self.MIN_LENGTH, self.tr("Minimum ship length (m)"), QgsProcessingParameterNumber.Double, 15.0,
             minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             self.MAX_LENGTH, self.tr("Maximum ship length (m)"), QgsProcessingParameterNumber.Double, 400.0,
             minValue=1.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.SENSITIVITY, self.tr("Sensitivity (0–1)"), QgsProcessingParameterNumber.Double, 0.5,
-            minValue=0.0, maxValue=1.0))
+        self.add_sensitivity_parameter(self.SENSITIVITY)
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT, self.tr("Ships"), QgsProcessing.TypeVectorPolygon))
         self.addOutput(QgsProcessingOutputNumber(self.COUNT, self.tr("Number of ships")))

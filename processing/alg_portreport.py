@@ -43,11 +43,7 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingParameterDateTime,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorLayer,
     QgsProject,
@@ -144,28 +140,14 @@ class PortReportAlgorithm(QuaysideAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            self.IMAGES, self.tr("Images"), QgsProcessing.TypeRaster, optional=True))
-        self.addParameter(QgsProcessingParameterFile(
-            self.FOLDER, self.tr("Folder of images"), behavior=QgsProcessingParameterFile.Folder, optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.AOI, self.tr("Area of interest"), [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.add_image_list_parameters(self.IMAGES, self.FOLDER)
+        self.add_aoi_parameter(self.AOI)
         self.addParameter(QgsProcessingParameterDateTime(
             self.START_DATE, self.tr("Start date"), QgsProcessingParameterDateTime.Date, optional=True))
         self.addParameter(QgsProcessingParameterDateTime(
             self.END_DATE, self.tr("End date"), QgsProcessingParameterDateTime.Date, optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.PIERS, self.tr("Piers (lines or polygons)"),
-            [QgsProcessing.TypeVectorLine, QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.PIER_NAME_FIELD, self.tr("Pier name field"), "name", self.PIERS, optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.YARDS, self.tr("Yards (empty = find them)"), [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.YARD_NAME_FIELD, self.tr("Yard name field"), "name", self.YARDS, optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.STACK_TIERS, self.tr("Stack tiers (boxes per stack)"), QgsProcessingParameterNumber.Integer, 1,
-            minValue=1, maxValue=12))
+        self.add_piers_parameters(self.PIERS, self.PIER_NAME_FIELD)
+        self.add_yards_parameters(self.YARDS, self.YARD_NAME_FIELD, self.STACK_TIERS)
         self.addParameter(QgsProcessingParameterFeatureSource(
             self.CHANGES, self.tr("Change footprints (empty = detect them)"), [QgsProcessing.TypeVectorPolygon],
             optional=True))

@@ -31,11 +31,7 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsRasterLayer,
     QgsRendererCategory,
@@ -192,34 +188,17 @@ class ActivityTimeSeriesAlgorithm(QuaysideAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            self.INPUTS, self.tr("Images"), QgsProcessing.TypeRaster, optional=True))
-        self.addParameter(QgsProcessingParameterFile(
-            self.FOLDER, self.tr("Folder of images"), behavior=QgsProcessingParameterFile.Folder, optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.AOI, self.tr("Area of interest"), [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.PIERS, self.tr("Piers (lines or polygons)"),
-            [QgsProcessing.TypeVectorLine, QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.PIER_NAME_FIELD, self.tr("Pier name field"), "name", self.PIERS, optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.YARDS, self.tr("Yards (empty = find them)"), [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterField(
-            self.YARD_NAME_FIELD, self.tr("Yard name field"), "name", self.YARDS, optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.STACK_TIERS, self.tr("Stack tiers (boxes per stack)"), QgsProcessingParameterNumber.Integer, 1,
-            minValue=1, maxValue=12))
+        self.add_image_list_parameters(self.INPUTS, self.FOLDER)
+        self.add_aoi_parameter(self.AOI)
+        self.add_piers_parameters(self.PIERS, self.PIER_NAME_FIELD)
+        self.add_yards_parameters(self.YARDS, self.YARD_NAME_FIELD, self.STACK_TIERS)
         for key, label, default, lo in ((self.MIN_LENGTH, "Minimum ship length (m)", 15.0, 0.0),
                                         (self.MAX_LENGTH, "Maximum ship length (m)", 400.0, 1.0)):
             p = QgsProcessingParameterNumber(key, self.tr(label), QgsProcessingParameterNumber.Double, default,
                                              minValue=lo)
             p.setFlags(p.flags() | p.FlagAdvanced)
             self.addParameter(p)
-        p = QgsProcessingParameterNumber(self.SENSITIVITY, self.tr("Sensitivity (0–1)"),
-                                         QgsProcessingParameterNumber.Double, 0.5, minValue=0.0, maxValue=1.0)
-        p.setFlags(p.flags() | p.FlagAdvanced)
-        self.addParameter(p)
+        self.add_sensitivity_parameter(self.SENSITIVITY, advanced=True)
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT, self.tr("Activity per image"), QgsProcessing.TypeVector))
         self.addParameter(QgsProcessingParameterFeatureSink(

@@ -103,9 +103,7 @@ class WaterMaskAlgorithm(QuaysideAlgorithm):
             self.FORCE_WATER, self.tr("Force water (polygons)"), [QgsProcessing.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
             self.FORCE_LAND, self.tr("Force land (polygons)"), [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.SENSITIVITY, self.tr("Sensitivity (0 = less water, 1 = more water)"),
-            QgsProcessingParameterNumber.Double, 0.5, minValue=0.0, maxValue=1.0))
+        self.add_sensitivity_parameter(self.SENSITIVITY, "Sensitivity (0 = less water, 1 = more water)")
         self.addParameter(QgsProcessingParameterNumber(
             self.MIN_AREA, self.tr("Minimum water area (m², empty = automatic)"),
             QgsProcessingParameterNumber.Double, None, optional=True, minValue=0.0))

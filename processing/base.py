@@ -12,9 +12,16 @@ from qgis.core import (
     QgsFeatureRequest,
     QgsField,
     QgsFields,
+    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
     QgsProject,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QDate
@@ -99,7 +106,6 @@ class QuaysideAlgorithm(QgsProcessingAlgorithm):
 
     def add_band_parameters(self, parent: str, advanced: bool = False) -> None:
         """Optional band-role parameters; empty means "from the colour interpretation"."""
-        from qgis.core import QgsProcessingParameterBand
 
         for key, label in self.BAND_ROLES:
             p = QgsProcessingParameterBand(key, self.tr(label + " (empty = from the raster's colour interpretation)"),
@@ -107,6 +113,56 @@ class QuaysideAlgorithm(QgsProcessingAlgorithm):
             if advanced:
                 p.setFlags(p.flags() | p.FlagAdvanced)
             self.addParameter(p)
+
+    # parameter groups shared by the algorithms (one declaration, one wording)
+
+    def _add(self, param, advanced: bool = False) -> None:
+        if advanced:
+            param.setFlags(param.flags() | param.FlagAdvanced)
+        self.addParameter(param)
+
+    def add_aoi_parameter(self, key: str = "AOI") -> None:
+        """Optional area-of-interest polygons."""
+
+        self._add(QgsProcessingParameterFeatureSource(key, self.tr("Area of interest"),
+                                                      [QgsProcessing.TypeVectorPolygon], optional=True))
+
+    def add_sensitivity_parameter(self, key: str = "SENSITIVITY", label: str = "Sensitivity (0–1)",
+                                  advanced: bool = False) -> None:
+        """A 0..1 sensitivity, 0.5 by default."""
+
+        self._add(QgsProcessingParameterNumber(key, self.tr(label), QgsProcessingParameterNumber.Double, 0.5,
+                                               minValue=0.0, maxValue=1.0), advanced)
+
+    def _add_named_layer(self, key: str, label: str, kinds, field_key: str, field_label: str) -> None:
+
+        self._add(QgsProcessingParameterFeatureSource(key, self.tr(label), kinds, optional=True))
+        self._add(QgsProcessingParameterField(field_key, self.tr(field_label), "name", key, optional=True))
+
+    def add_piers_parameters(self, key: str = "PIERS", field_key: str = "PIER_NAME_FIELD") -> None:
+        """Optional piers (lines or polygons) and the field holding their names."""
+
+        self._add_named_layer(key, "Piers (lines or polygons)",
+                              [QgsProcessing.TypeVectorLine, QgsProcessing.TypeVectorPolygon], field_key,
+                              "Pier name field")
+
+    def add_yards_parameters(self, key: str = "YARDS", field_key: str = "YARD_NAME_FIELD",
+                             tiers_key: Optional[str] = "STACK_TIERS") -> None:
+        """Optional yard polygons, the field holding their names and the stack tiers."""
+
+        self._add_named_layer(key, "Yards (empty = find them)", [QgsProcessing.TypeVectorPolygon], field_key,
+                              "Yard name field")
+        if tiers_key:
+            self._add(QgsProcessingParameterNumber(tiers_key, self.tr("Stack tiers (boxes per stack)"),
+                                                   QgsProcessingParameterNumber.Integer, 1, minValue=1, maxValue=12))
+
+    def add_image_list_parameters(self, key: str, folder_key: str = "FOLDER") -> None:
+        """Dated images given as layers or as a folder (one of the two)."""
+
+        self._add(QgsProcessingParameterMultipleLayers(key, self.tr("Images"), QgsProcessing.TypeRaster,
+                                                       optional=True))
+        self._add(QgsProcessingParameterFile(folder_key, self.tr("Folder of images"),
+                                             behavior=QgsProcessingParameterFile.Folder, optional=True))
 
     def band_choices(self, parameters, context) -> dict:
         """{'red': n or None, 'green': ..., 'blue': ..., 'nir': ...} for the core calls."""
