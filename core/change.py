@@ -790,15 +790,16 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
             if len(changes) > n_before:
                 notes.append(f"{len(changes) - n_before} structure(s) found by comparing each date's buildings.")
             near_water = [_water_near(c.polygon, es, win_tf, NEAR_WATER_M / px_m) for c in changes]
-        if georef and any(near_water):
-            # vessels that came, went or moved berth (:mod:`.change_vessels`)
-            reach = REACH_M / px_m * abs(before.transform.a)
-            moved = (shift.dx_px * before.transform.a, shift.dy_px * before.transform.e)
-            changes, n_vessels = drop_vessel_traffic(changes, near_water, before.name, after.name, before.crs,
-                                                     after.crs, reach, moved, cancel)
-            if n_vessels:
-                notes.append(f"{n_vessels} footprint(s) near water left out: vessels found there at one of the dates "
-                             "(Quayside's ship detector), traffic rather than construction.")
+            if georef and any(near_water):
+                # vessels that came, went or moved berth (:mod:`.change_vessels`)
+                reach = REACH_M / px_m * abs(before.transform.a)
+                moved = (shift.dx_px * before.transform.a, shift.dy_px * before.transform.e)
+                changes, n_vessels = drop_vessel_traffic(changes, near_water, before.name, after.name, before.crs,
+                                                         after.crs, reach, moved,
+                                                         lambda p: _stable_land_share(p, es, win_tf), cancel)
+                if n_vessels:
+                    notes.append(f"{n_vessels} footprint(s) near water left out: vessels found there at one of the "
+                                 "dates (Quayside's ship detector), traffic rather than construction.")
         _p = prog(0.85, 1.0)
         if _p:
             _p(1.0)
@@ -914,6 +915,14 @@ def _water_near(poly, es, tf, reach_px: float) -> bool:
     water = es.read(E_WATER + 1, window=w) > 0
     r = max(1, int(math.ceil(reach_px)))
     return bool(water[ndimage.binary_dilation(inside, _disk(r))].any())
+
+
+def _stable_land_share(poly, es, tf) -> float:
+    """Share of ``poly`` that is land at both dates (neither date's water mask, evidence band)."""
+    w, _, _, inside = _around(poly, tf, 0, es)
+    if not inside.any():
+        return 0.0
+    return float((es.read(E_WATER + 1, window=w)[inside] == 0).mean())
 
 
 def _object_changes(poly, cs, es, tf, ctx: ObjectContext, ground, min_area_m2) -> List[Change]:

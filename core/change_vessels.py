@@ -11,8 +11,11 @@ Quayside's own ship detector (:func:`quayside.core.ships.detect_ships`) is built
 separate hulls from the quays they lie against. It runs on each date, only around the
 footprints that have water near them (an area of interest of ``REACH_M`` around them, so
 a hull is seen whole), and a footprint that vessels of either date cover for at least
-``COVER_MIN`` of its area is left out. Detections of AFTER are brought onto BEFORE's CRS
-and moved by the residual shift that aligned AFTER to BEFORE.
+``COVER_MIN`` of its area is left out; a hull that lies mostly on land at both dates
+(``HULL_LAND_MAX``) does not count: a hull lies where there was water at the date the
+vessel was away, and the detector can take a pier, extended perhaps, for a ship.
+Detections of AFTER are brought onto BEFORE's CRS and moved by the residual shift that
+aligned AFTER to BEFORE.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .errors import InputError
 REACH_M = 150.0  # the detectors look this far around a footprint (half the longest common hull)
 COVER_MIN = 0.8  # share of a footprint that vessels cover above which it is vessel traffic (a pier extended
 # beside a moored ship can be taken into the ship's hull by the detector, but only in part)
+HULL_LAND_MAX = 0.3  # a hull at most this much on land at both dates
 NEAR_WATER_M = 20.0  # footprints with water within this distance (at either date) are checked
 
 
@@ -60,16 +64,22 @@ def vessels_near(path: str, crs, aoi_geom, aoi_crs, shift_xy: Tuple[float, float
 
 def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path: str, after_path: str, crs_before,
                         crs_after, reach_crs: float, after_shift_xy: Tuple[float, float],
+                        land_share: Optional[Callable[[object], float]] = None,
                         cancel: Optional[Callable[[], bool]] = None) -> Tuple[list, int]:
     """``changes`` without those that vessels of either date cover (see the module docstring);
-    ``checked[i]``: whether change ``i`` is near water and so may be a vessel. Returns the kept
-    changes and how many were left out."""
+    ``checked[i]``: whether change ``i`` is near water and so may be a vessel; ``land_share(polygon)``:
+    the share of a polygon that is land at both dates, when known. Returns the kept changes and how
+    many were left out."""
     near = [c.polygon for c, k in zip(changes, checked) if k]
     if not near:
         return list(changes), 0
     aoi = unary_union([p.buffer(reach_crs) for p in near])
     hulls = vessels_near(before_path, crs_before, aoi, crs_before, cancel=cancel)
     hulls += vessels_near(after_path, crs_after, aoi, crs_before, after_shift_xy, cancel=cancel)
+    if land_share is not None:
+        # a hull lies where the water was at the date it was away; one that lies on land at both dates
+        # is the detector taking a pier (extended, perhaps) for a ship, or a ship for part of a quay
+        hulls = [h for h in hulls if land_share(h) <= HULL_LAND_MAX]
     if not hulls:
         return list(changes), 0
     ships = unary_union([h.buffer(0) for h in hulls])

@@ -398,6 +398,11 @@ def test_footprints_inside_a_vessel_of_either_date_are_traffic(monkeypatch):
                                                  None, None, 150.0, (2.0, -1.0))
     assert n == 1 and kept == [pier, inland]
     assert calls == [("b.tif", (0.0, 0.0)), ("a.tif", (2.0, -1.0))]
+    # a "hull" lying on land at both dates (the detector took the pier itself for a ship) does not count
+    kept, n = change_vessels.drop_vessel_traffic([left, pier, inland], [True, True, False], "b.tif", "a.tif",
+                                                 None, None, 150.0, (2.0, -1.0),
+                                                 lambda p: 0.9 if p.equals(hull_b) else 0.0)
+    assert n == 0 and kept == [left, pier, inland]
     # nothing near water: the detector is not run
     calls.clear()
     kept, n = change_vessels.drop_vessel_traffic([inland], [False], "b.tif", "a.tif", None, None, 150.0, (0, 0))
