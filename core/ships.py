@@ -54,7 +54,8 @@ Method
 
    Wide pieces are also cut into parallel strips where the colour averaged along
    the axis steps (two hulls rafted side by side), or into a main body and the
-   bumps standing out of one side (a tug rafted against part of a hull). Pieces
+   bumps standing out of one side (a tug rafted against part of a hull; a bump over
+   part of the hull's length only may be as narrow as any hull, :func:`_craft_alongside`). Pieces
    along a given pier that are too long or too slim for one hull but of a hull's
    beam (ships moored nose to tail, joined when the gap is a pixel or less), and
    at coarse pixels such pieces where the colour steps at a dip of the contrast,
@@ -82,7 +83,9 @@ Method
    on the outer half of the beam only: the pier's edge runs on past bow and
    stern, the hull does not. Free pieces in a narrow
    wedge behind a brighter ship that itself trails disturbed water, aligned with
-   its track or a Kelvin arm, are its wake (:func:`_drop_wakes`); ships anchored
+   its track or a Kelvin arm, are its wake (:func:`_drop_wakes`); so are dim free
+   pieces inside the Kelvin wedge of its bow wave (19.5 deg from the bow), beside the hull
+   and its wake; ships anchored
    in a line are not each other's wakes, nor is anything ahead of a ship's bow. A free body with disturbed water on two
    opposite sides is a patch of foam inside a wake, whatever its orientation
    (:func:`_trail_evidence`): a ship under way trails its wake behind it only.
@@ -203,6 +206,7 @@ QUAY_SCALE_PX = 1.0  # smoothing (pixels) of the solid-land colour before neares
 GAP_M = 15.0  # typical gap between ships moored nose to tail
 SERIAL_MAX = 4.0  # pieces up to this many maximum lengths long are cut into ships moored nose to tail
 SPLIT_K = 3.0  # colour step (noise units, averaged along the axis) that separates parallel hulls
+PARTIAL_MAX = 0.6  # a side strip over at most this share of its piece's length is a craft, not a hull's rim
 N_LEVELS = 10  # brightness levels k, 1.4 k, 1.4^2 k, ...
 LEVEL_STEP = 1.4
 # contact with land
@@ -219,6 +223,8 @@ DOCK_M = 10.0  # within max(10 m, 1.5 px) of a pier: docked
 WAKE_MIN = 0.3  # share of disturbed water beyond an end that makes a free ship 'underway'
 TRAIL_MAX = 0.5  # a free body with at least this share of disturbed water on two opposite sides is foam
 WAKE_REACH = 3.0  # wake pieces are searched up to this many hull lengths behind a ship
+KELVIN_DEG = 19.5  # half-angle of the Kelvin wedge (deep water, any speed)
+KELVIN_DIM = 0.25  # peak contrast of Kelvin-arm foam relative to the hull that makes it is below this
 # water model
 BG_SCALE_M = 40.0  # scale of the water background (normalised convolution)
 NEAR_GROW_M = 30.0  # water grows freely this far from the reference
@@ -815,8 +821,9 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
             # a small craft rafted against part of a hull's side (a tug, a bunker barge)
             parts = []
             for body, bump in _split_bumps(m, sl[0].start, sl[1].start, float(st["theta"][j]), ctx):
-                c = _describe(bump, sl[0].start, sl[1].start, k, phi, runs, ctx, split=True, neutral=body)
-                if c is not None and c.feat["W"] >= 2 * p.px:
+                c = _describe(bump, sl[0].start, sl[1].start, k, phi, runs, ctx, split=True, neutral=body,
+                              piece_len=float(ln[j]))
+                if c is not None and _craft_alongside(c.feat, 2.0, p):
                     parts.append(c)
                     main = body
             if parts:
@@ -920,11 +927,12 @@ def _split_parallel(m: np.ndarray, r0: int, c0: int, theta: float, ctx: _Ctx) ->
 
 
 def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, split: bool = False,
-              neutral: Optional[np.ndarray] = None) -> Optional[_Cand]:
+              neutral: Optional[np.ndarray] = None, piece_len: Optional[float] = None) -> Optional[_Cand]:
     """Features of one hypothesis (mask ``m`` whose [0, 0] is block pixel (r_off, c_off)).
 
     ``neutral`` (same frame as ``m``): pixels of neighbouring hulls (a rafted partner),
-    which count neither as land nor as water in the contact tests."""
+    which count neither as land nor as water in the contact tests. ``piece_len``: length
+    of the piece a side strip or bump was cut from (see :func:`_craft_alongside`)."""
     p = ctx.p
     rows, cols = np.nonzero(m)
     if rows.size < 2:
@@ -1036,6 +1044,7 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
         zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
         integ=float(np.maximum(zin, 0).sum() / math.sqrt(n)), water_ring=water_ring,
         speckle=speckle, pier_side=pier_side, rafted=rafted, veg_side=veg_side, edge_cut=edge_cut,
+        share=length / piece_len if piece_len else 1.0,
         source=("split" if split else "runs") if k >= 0 else {-100: "hull", -200: "free"}.get(k, "level"), **sides,
     )
     score = _score(feat, p)
@@ -1129,7 +1138,8 @@ def _score(f: dict, p: _Params) -> float:
         return 0.0
     if cls == "bow-on" and (f["L"] > BOW_ON_MAX_M or f.get("source") == "level"):
         return 0.0
-    if f.get("source") == "split" and cls == "anchored" and (f.get("rafted", 0.0) < 0.5 or f["W"] < 2.5 * p.px):
+    if f.get("source") == "split" and cls == "anchored" and (f.get("rafted", 0.0) < 0.5
+                                                               or not _craft_alongside(f, 2.5, p)):
         # the outer strip of a split must lie against its partner, and be a hull in itself
         return 0.0
     if cls == "anchored" and f["zb_top"] < 2 * p.k_obj:
@@ -1137,6 +1147,17 @@ def _score(f: dict, p: _Params) -> float:
     s_shape = min(1.0, (f["elong"] - 1.0) / 3.0) * 0.4 + min(1.0, f["fill"]) * 0.3 + (1 - min(1, f["run_cv"])) * 0.3
     s_con = 1.0 - math.exp(-max(f["zb_mean"], 0) / (2 * p.k_obj))
     return 0.6 * s_shape + 0.25 * s_con + 0.15 * f["water_ring"]
+
+
+def _craft_alongside(f: dict, wide_px: float, p: _Params) -> bool:
+    """Whether a strip or bump cut off the side of a piece is a hull in itself: wider than
+    ``wide_px`` pixels, or at least a hull's minimum width and over only part of the piece's
+    length. The rim of a hull (its side shell, a walkway, a line of bollards on a quay) runs
+    the whole length of the body it borders; a tug or a fishing boat rafted against a ship
+    is shorter than the ship, and at a few metres a pixel only one or two pixels wide."""
+    if f["W"] >= wide_px * p.px:
+        return True
+    return f["W"] >= MIN_WIDTH_PX * p.px and f.get("share", 1.0) <= PARTIAL_MAX
 
 
 def _refine(c: _Cand, ctx: _Ctx) -> None:
@@ -1352,7 +1373,17 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
     extension of its axis beyond the stern (the end that trails the disturbed water), and
     are dimmer than the ship. Whatever lies ahead of the bow is not its wake (a ship anchored
     in line ahead of one under way). Docked and moored hypotheses are never dropped, nor
-    hypotheses brighter than the ship they trail."""
+    hypotheses brighter than the ship they trail.
+
+    The bow wave spreads behind the bow, not the stern: the arms of the Kelvin wedge
+    (half-angle 19.5 deg in deep water whatever the speed) leave the hull near its bow, so
+    their crests and the foam along them lie *beside* the hull and beside the turbulent
+    wake. Pieces of foam there are small, dim and of no particular orientation (crests
+    broken up by the sea): a free piece whose centre lies inside the wedge, behind the bow
+    and clear of the hull, and whose peak contrast is under a quarter of the ship's
+    (KELVIN_DIM; a vessel near a ship under way is a hull, as bright as hulls are), is foam.
+    (At a third, a real 50 m ship beside a larger one on the Sentinel-2 Busan scene, at
+    0.28 of its peak contrast, was dropped.)"""
     free = ("anchored", "moored")
     # patches of foam inside a wake trail (disturbed water on two opposite sides)
     cands = [c for c in cands if c.feat.get("trail", 0.0) < TRAIL_MAX or c.feat.get("rafted", 0.0) >= 0.3]
@@ -1370,8 +1401,13 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
                 continue
             dx, dy = (b.cx - a.cx) * p.x_m, (b.cy - a.cy) * p.y_m
             u, v = dx * ux + dy * uy, -dx * uy + dy * ux
-            if u * a.feat.get("wake_side", 0) < 0:
-                continue  # ahead of the bow: the wake is behind the stern only
+            side = a.feat.get("wake_side", 0)
+            if side and _in_kelvin_wedge(side * u, v, a.length, a.width, p.px) and b.length < a.length \
+                    and b.feat.get("zb_top", 0.0) < KELVIN_DIM * a.feat.get("zb_top", 0.0):
+                dropped.add(id(b))  # foam on the arms of the bow wave, beside the hull or its wake
+                continue
+            if u * side < 0:
+                continue  # ahead of the centre: the turbulent wake is behind the stern only
             beyond = abs(u) - 0.5 * a.length
             # a wake piece runs along the track or a Kelvin arm (19.5 deg off it) and is dimmer
             # than the hull that makes it
@@ -1380,6 +1416,20 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
                     and aligned and b.feat.get("zb_top", 0.0) < a.feat.get("zb_top", 0.0)):
                 dropped.add(id(b))
     return [c for c in cands if id(c) not in dropped]
+
+
+def _in_kelvin_wedge(behind: float, across: float, length: float, beam: float, px: float) -> bool:
+    """Whether a point ``behind`` metres from a ship's centre towards its stern and
+    ``across`` metres off its axis lies inside the Kelvin wedge of its bow wave and clear of
+    its hull: behind the bow, within (1 + WAKE_REACH) hull lengths of it, and at most
+    tan(KELVIN_DEG) times that distance (plus half the beam and two pixels for the width of
+    the arms) off the track."""
+    d = behind + 0.5 * length  # distance behind the bow
+    if d <= 0 or d > (1.0 + WAKE_REACH) * length:
+        return False
+    if abs(across) <= 0.5 * beam + px and abs(behind) <= 0.5 * length:
+        return False  # on the hull itself
+    return abs(across) <= 0.5 * beam + 2 * px + math.tan(math.radians(KELVIN_DEG)) * d
 
 
 def _suppress(cands: List[_Cand], shape) -> List[_Cand]:

@@ -531,3 +531,42 @@ def test_ship_trailing_a_long_wake_at_10m(tmp_path):
     assert len(found) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
     assert abs(found[0].length_m - 160) <= 0.1 * 160 + px, found[0].length_m
     assert found[0].state == "underway"
+
+
+def test_foam_on_the_kelvin_arms_beside_an_underway_ship_is_not_a_ship(tmp_path):
+    # the bow wave of a ship under way spreads behind the bow at 19.5 deg (the Kelvin wedge):
+    # patches of foam along its arms lie beside the hull and beside the turbulent wake, not
+    # behind the stern, and are much dimmer than the hull
+    import math
+
+    cx, cy, hd = ORIGIN[0] + 500, ORIGIN[1] - 560, 90
+    length, beam = 150, 24
+    boat = hull(length, beam, cx, cy, hd)
+    foam = []
+    for dist in (60.0, 110.0, 160.0, 210.0):  # metres behind the bow
+        for sgn in (1, -1):
+            g = affinity.rotate(box(-5, -9, 5, 9), 19.5 * sgn)
+            g = affinity.translate(g, sgn * math.tan(math.radians(19.5)) * dist, length / 2 - dist)
+            g = affinity.translate(affinity.rotate(g, -hd, origin=(0, 0)), cx, cy)
+            foam.append((g, tuple(int(w + (225 - w) * 0.22) for w in WATER)))
+    wake = wake_shapes(cx, cy, hd, length, beam, 300)
+    tif = render(str(tmp_path / "kelvin.tif"), wake + foam + [(boat, (215, 215, 210))], quay_rows=0)
+    res = detect_ships(tif)
+    assert len(matches(res.ships, boat)) == 1
+    assert len(res.ships) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+    assert res.ships[0].state == "underway"
+
+
+def test_narrow_craft_rafted_against_part_of_a_hull_at_3m(tmp_path):
+    # a fishing boat 5.5 m wide (under two pixels) rafted against the outer side of a ship
+    # moored at the quay: it stands out of the ship's side line over part of its length
+    # only, unlike the ship's own rim, and is a hull of its own
+    ship = hull(150, 24, ORIGIN[0] + 400, QUAY_Y - 12, 90)
+    boat = hull(22, 5.5, ORIGIN[0] + 430, QUAY_Y - 24 - 2.75 - 0.5, 90)
+    tif = render(str(tmp_path / "bump.tif"), [(ship, (150, 45, 40)), (boat, (200, 200, 190))])
+    res = detect_ships(tif)
+    assert len(matches(res.ships, ship)) == 1, [(round(s.length_m), round(s.width_m)) for s in res.ships]
+    found = matches(res.ships, boat, 0.25)
+    assert len(found) == 1, [(round(s.length_m), round(s.width_m)) for s in res.ships]
+    assert found[0].state == "docked"
+    assert len(res.ships) == 2
