@@ -47,6 +47,10 @@ Method
      2002): bright hulls separated from their neighbours, a pontoon or a wake by
      a darker line (packed marinas).
 
+   * *Berth strips* (:func:`_berth_strips`, given piers, coarse pixels): a hull a
+     pixel wide along a pier is what the linear mix of pier and water (the pier's
+     coverage of each pixel) does not explain, judged against the same band along
+     the rest of the face.
    * *Free bodies trailing a wake* (:func:`_trailing_bodies`): a body with water
      all round whose contrast profile along its axis is a plateau followed by a
      decaying ramp is cut at the stern (:mod:`quayside.core.ships_wake`); the
@@ -99,7 +103,8 @@ Method
    pixels long (its hull shape resolved), and a body cut lengthwise by the edge
    of the image or by nodata is not classified at all.
    Overlapping hypotheses are resolved by greedy non-maximum suppression on
-   pixel masks (:func:`_suppress`).
+   pixel masks (:func:`_suppress`); a plausible hull replaces accepted hypotheses
+   that are small pieces of it within its side lines (:func:`_fragments_of`).
 
 5. **Measurement** (:func:`_refine`). Length and beam at half the plateau
    contrast, from profiles of ``d`` along and across the axis, scanned from the
@@ -214,6 +219,9 @@ VEG_EXG = 0.3  # excess green above this: vegetation
 VEG_SIDE_MAX = 0.5  # share of vegetation in the land beside a body that makes it a bank, not a hull
 CONTACT_M = 12.0  # depth of the bands beyond the ends and sides where land contact is measured
 UNKNOWN_MAX = 0.5  # a body touching the image edge with more than this share of a side band off it: unclassifiable
+BERTH_BAND_PX = 2.0  # a hull too narrow for any other view lies within this many pixels of its given pier
+BERTH_SCORE = 0.5  # highest score of such a hull (no resolved outline): below any body found otherwise
+FRAGMENT_MAX = 0.25  # a hypothesis inside a hull and at most this share of its area is a piece of it
 MIN_DOCKED_PX = 4.0  # a body against land must be at least this many pixels long (its shape must be resolved)
 ALLOW_BOW_ON = False  # bodies joined to land at one end only (see _score)
 BOW_ON_MAX_M = 150.0
@@ -537,13 +545,15 @@ def _not_water_components(ov: np.ndarray, ov_valid: np.ndarray, ov_water: np.nda
     return bad[lab]
 
 
-def _block_candidates(x, valid, water0, p: _Params, structure: Optional[np.ndarray] = None
-                      ) -> Tuple[List[_Cand], dict]:
+def _block_candidates(x, valid, water0, p: _Params, structure: Optional[np.ndarray] = None,
+                      cover: Optional[np.ndarray] = None) -> Tuple[List[_Cand], dict]:
     """Ship hypotheses in one block (all coordinates in block pixels).
 
     ``structure``: pixels of known piers (from the analyst's pier polygons). They are
     neither water nor a place for a hull: a ship moored against a known pier is
-    then a body of its own, bounded by the pier on one side."""
+    then a body of its own, bounded by the pier on one side. ``cover``: the share of
+    each pixel the piers cover (coarse pixels only), for hulls too narrow for any other
+    view (:func:`_berth_strips`)."""
     d, zb, sig, water = _water_model(x, valid, water0, p)
     if d is None:
         return [], {}
@@ -626,6 +636,8 @@ def _block_candidates(x, valid, water0, p: _Params, structure: Optional[np.ndarr
             cands += _from_labels(lab, n, -1 - level, None, None, ctx)
             t *= LEVEL_STEP
             level += 1
+    if cover is not None and structure is not None and structure.any():
+        cands += _berth_strips(ctx, np.where(valid, cover, 0.0))
     return cands, {"d": d, "land": land, "water": water, "zb": zb, "ctx": ctx}
 
 
@@ -683,6 +695,103 @@ def _trailing_bodies(land: np.ndarray, ctx: _Ctx) -> List[_Cand]:
         c = _describe(sub, sl[0].start, sl[1].start, -200, None, None, ctx, neutral=m & ~sub)
         if c is not None:
             out.append(c)
+    return out
+
+
+def _berth_strips(ctx: _Ctx, cover: np.ndarray) -> List[_Cand]:
+    """Hulls under MIN_WIDTH_PX pixels wide moored along a given pier (coarse pixels).
+
+    At 10 m a hull of 9-15 m beam is a pixel wide and blends into the mixed pixels of the
+    pier's edge: the openings and the width rule leave no hypothesis of it. Along a *given*
+    pier that edge is predictable. A pixel the pier covers by a share ``f`` is, with an empty
+    berth, the linear mix ``f * pier + (1 - f) * water`` of the two colours; what remains
+    after removing that mix is what the berth holds. The residual is judged in noise units
+    against the same band along the rest of the pier (its median: an outline a few metres
+    off, a fender line or a kerb raises the whole face, a hull only its own stretch), with
+    hysteresis (seeds one CFAR threshold above that level, grown into pixels half as far
+    above it: the hull's mixing with water varies along its side). A run along the face as
+    long as a ship and no longer is a hull. Such a run has no resolved outline, so it is a
+    weaker hypothesis than any body found otherwise (BERTH_SCORE) and only fills a berth
+    where nothing else was found."""
+    p = ctx.p
+    pier = ctx.structure
+    k = p.k_obj
+    px_y, px_x = p.y_m / p.px, p.x_m / p.px
+    d_pier, idx = ndimage.distance_transform_edt(~pier, sampling=(px_y, px_x), return_indices=True)
+    d_water = ndimage.distance_transform_edt(~ctx.water, sampling=(px_y, px_x))
+    band = (ctx.land | ctx.water) & ~pier & (d_pier <= BERTH_BAND_PX) & (d_water <= BERTH_BAND_PX)
+    if band.sum() < 4:
+        return []
+    # the colour of the water (as in _background) and of each pier, in local noise units
+    sel = ndimage.binary_erosion(ctx.water, iterations=1)
+    if sel.sum() < 50:
+        return []
+    s = max(2.0, BG_SCALE_M / p.px)
+    w = sel.astype(np.float32)
+    z = np.stack([(ctx.x[b] - _nc_fill(ctx.x[b], w, s)) / ctx.sig[b] for b in range(ctx.x.shape[0])])
+    lab, n = ndimage.label(pier, structure=np.ones((3, 3), bool))
+    core = pier & (cover >= 0.75)
+    zp = np.zeros((z.shape[0], n + 1))
+    ids = np.arange(1, n + 1)
+    for b in range(z.shape[0]):
+        whole = np.asarray(ndimage.median(z[b], lab, ids))
+        inner = np.asarray(ndimage.median(z[b], np.where(core, lab, 0), ids))
+        zp[b, 1:] = np.where(np.isfinite(inner), inner, whole)
+    owner = lab[idx[0], idx[1]]  # the pier nearest to each pixel
+    zr = z - cover[None] * zp[:, owner]
+    zrb = zr.mean(axis=0)
+    dr = np.sqrt(np.mean(zr * zr, axis=0))
+    dcr = np.sqrt(np.maximum(dr * dr - zrb * zrb, 0.0))
+    obj = band & ((zrb > k) | (dcr > k))  # brighter than the mix, or of another hue
+    # the same band elsewhere along the face: pixels of the same pier, on the same side (the
+    # octant of the direction from the pier) and at the same depth; the light the pier spills
+    # into its neighbours (the point-spread function) differs from face to face with the
+    # sub-pixel position of the outline
+    ang = np.arctan2(np.arange(pier.shape[0])[:, None] - idx[0], np.arange(pier.shape[1])[None, :] - idx[1])
+    octant = np.round(ang / (math.pi / 4)).astype(int) % 8
+    key = (owner * 8 + octant) * 2 + (d_pier > 1.5)
+    ukey, inv = np.unique(np.where(band, key, -1), return_inverse=True)
+    inv = inv.reshape(band.shape)
+    nk = ukey.size
+    cnt = np.bincount(inv[band], minlength=nk)
+    med = np.asarray(ndimage.median(dr, np.where(band, inv + 1, 0), np.arange(1, nk + 1)), float)
+    # too short a face for a reference of its own: the whole pier's band
+    whole = np.asarray(ndimage.median(dr, np.where(band, owner, 0), ids), float)
+    whole = np.concatenate([[0.0], np.where(np.isfinite(whole), whole, 0.0)])
+    base = np.where(band & (cnt[inv] >= 3 * max(p.min_len, MIN_DOCKED_PX * p.px) / p.px), med[inv], whole[owner])
+    excess = dr - np.where(np.isfinite(base), base, 0.0)
+    seeds = obj & (excess > k)
+    grow = obj & (excess > 0.5 * k)
+    raised = ndimage.binary_propagation(seeds, mask=grow, structure=np.ones((3, 3), bool))
+    rl, nr = ndimage.label(raised, structure=np.ones((3, 3), bool))
+    out: List[_Cand] = []
+    tol = 1.5 * p.px
+    min_len = max(p.min_len - tol, MIN_DOCKED_PX * p.px if 3 * p.px > GAP_M else 0.0)
+    for j, sl in enumerate(ndimage.find_objects(rl), start=1):
+        m = rl[sl] == j
+        rows, cols = np.nonzero(m)
+        if rows.size < 3:
+            continue
+        mx, my, theta, length, beam = _moments(rows + sl[0].start, cols + sl[1].start, p)
+        if not (min_len <= length <= p.max_len + tol) or beam + p.px < length / MAX_ELONG or length < 2.5 * beam:
+            continue
+        e = excess[sl][m]
+        integ = float(e.sum() / math.sqrt(e.size))
+        if integ < INTEG_K * k:
+            continue
+        zin = zrb[sl][m]
+        # the outline of the run (a pixel around it), for its share of water
+        big = tuple(slice(max(0, a.start - 1), min(dim, a.stop + 1)) for a, dim in zip(sl, pier.shape))
+        mb = rl[big] == j
+        ring = ndimage.binary_dilation(mb, structure=np.ones((3, 3), bool)) & ~mb
+        feat = dict(L=length, W=beam, n=float(rows.size), fill=1.0, elong=length / max(beam, 1e-6), run_cv=1.0,
+                    along=True, zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
+                    integ=integ, water_ring=float(ctx.water[big][ring].mean()) if ring.any() else 0.0,
+                    speckle=0.0, pier_side=1.0, rafted=0.0, veg_side=0.0, edge_cut=False, share=1.0,
+                    source="berth", contact="alongside", end_a=0.0, end_b=0.0, side_a=1.0, side_b=0.0)
+        score = BERTH_SCORE * (1.0 + (1.0 - math.exp(-float(e.mean()) / (2 * k)))) / 2.0
+        out.append(_Cand(sl, m, score, my / p.y_m, mx / p.x_m, theta, length, beam, feat["water_ring"], -300,
+                         feat))
     return out
 
 
@@ -1432,29 +1541,97 @@ def _in_kelvin_wedge(behind: float, across: float, length: float, beam: float, p
     return abs(across) <= 0.5 * beam + 2 * px + math.tan(math.radians(KELVIN_DEG)) * d
 
 
-def _suppress(cands: List[_Cand], shape) -> List[_Cand]:
-    """Greedy non-maximum suppression on pixel overlap, best score first."""
+def _suppress(cands: List[_Cand], shape, p: Optional[_Params] = None) -> List[_Cand]:
+    """Greedy non-maximum suppression on pixel overlap, best score first.
+
+    A plausible hull that holds accepted hypotheses which are each a small part of it,
+    lying within its side lines (:func:`_fragments_of`), replaces them: they are pieces of
+    the hull (a bright deck, a hatch, the rim of one side), which the contrast levels and
+    the strip cuts find with a sharper shape than the hull's own outline, and so with a
+    higher score. ``p``: the pixel sizes of the frame of the hypotheses' axes (unit pixels
+    when None)."""
     claim = np.zeros(shape, np.int32)  # 1 + index into ``out`` of the claiming hypothesis
-    out: List[_Cand] = []
+    out: List[Optional[_Cand]] = []
     for c in sorted(cands, key=lambda c: -c.score):
         sub = claim[c.sl]
         owners = sub[c.mask]
         owners = owners[owners > 0]
+        if owners.size:
+            ids, cnt = np.unique(owners, return_counts=True)
+            parts = [out[i - 1] for i in ids]
+            if _fragments_of(c, parts, (p.y_m, p.x_m) if p is not None else (1.0, 1.0)):
+                for i, f in zip(ids, parts):
+                    fs = claim[f.sl]
+                    fs[fs == i] = 0
+                    out[i - 1] = None
+                sub[c.mask & (sub == 0)] = len(out) + 1
+                out.append(c)
+                continue
         if owners.size > 0.3 * c.mask.sum():
             continue  # mostly explained already
         # a hypothesis that swallows most of an accepted one is a merge of it with something
         # else (or the whole of which the accepted one is a part): keep the first
         if owners.size:
-            ids, cnt = np.unique(owners, return_counts=True)
             if any(n > 0.5 * out[i - 1].mask.sum() for i, n in zip(ids, cnt)):
                 continue
         sub[c.mask & (sub == 0)] = len(out) + 1
         out.append(c)
-    return out
+    return [c for c in out if c is not None]
+
+
+def _fragments_of(c: _Cand, parts: List[_Cand], yx_m: Tuple[float, float]) -> bool:
+    """Whether the accepted hypotheses ``parts`` are all fragments of the hull ``c``: each
+    at most FRAGMENT_MAX of its area, nearly all inside it, and within the lines of its two
+    sides (the median extent across its axis, as in :func:`_split_bumps`). A craft rafted
+    against part of a hull stands out of the hull's side line, and a rafted partner or the
+    other hulls of a merge are not small parts of it: those keep the first hypothesis."""
+    if c.feat.get("contact") not in ("alongside", "anchored") or c.feat.get("source") == "berth":
+        return False
+    n = float(c.mask.sum())
+    ux, uy = math.cos(c.theta), math.sin(c.theta)
+    rows, cols = np.nonzero(c.mask)
+    rows, cols = rows + c.sl[0].start, cols + c.sl[1].start
+    y_m, x_m = yx_m
+    px = math.sqrt(x_m * y_m)
+    u = cols * x_m * ux + rows * y_m * uy
+    v = -cols * x_m * uy + rows * y_m * ux
+    ub = np.floor((u - u.min()) / px).astype(int)
+    nb = int(ub.max()) + 1
+    if nb < 6:
+        return False
+    vmin = np.full(nb, np.inf)
+    vmax = np.full(nb, -np.inf)
+    np.minimum.at(vmin, ub, v)
+    np.maximum.at(vmax, ub, v)
+    ok = np.isfinite(vmin)
+    lo, hi = float(np.median(vmin[ok])) - 0.75 * px, float(np.median(vmax[ok])) + 0.75 * px
+    inside = np.zeros((c.sl[0].stop - c.sl[0].start, c.sl[1].stop - c.sl[1].start), bool)
+    inside[c.mask] = True
+    for f in parts:
+        fr, fc = np.nonzero(f.mask)
+        fr, fc = fr + f.sl[0].start, fc + f.sl[1].start
+        if fr.size > FRAGMENT_MAX * n:
+            return False
+        rr, cc = fr - c.sl[0].start, fc - c.sl[1].start
+        ok_ = (rr >= 0) & (rr < inside.shape[0]) & (cc >= 0) & (cc < inside.shape[1])
+        within = np.zeros(fr.size, bool)
+        within[ok_] = inside[rr[ok_], cc[ok_]]
+        fv = -fc * x_m * uy + fr * y_m * ux
+        if within.mean() < 0.9 or ((fv >= lo) & (fv <= hi)).mean() < 0.9:
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------------------------
 # driver
+
+
+def _pier_cover(polys, shape, transform, ss: int = 4) -> np.ndarray:
+    """Share of each pixel covered by the pier polygons (rasterised ``ss`` x ``ss`` finer)."""
+    h, w = shape
+    fine = features.rasterize([(g, 1) for g in polys], out_shape=(h * ss, w * ss),
+                              transform=transform * transform.scale(1.0 / ss, 1.0 / ss), fill=0, dtype="uint8")
+    return fine.reshape(h, ss, w, ss).mean(axis=(1, 3), dtype=np.float32)
 
 
 def _working_factor(px_m: float, min_len: float) -> int:
@@ -1634,12 +1811,14 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
                                             src_crs=src.crs or "EPSG:3857", dst_crs=src.crs or "EPSG:3857",
                                             resampling=Resampling.nearest)
                     water0 &= nw == 0
-                structure = None
+                structure = cover = None
                 if pier_polys:
                     structure = features.rasterize([(g, 1) for g in pier_polys], out_shape=shape, transform=rt,
                                                    fill=0, dtype="uint8").astype(bool)
-                cands, info = _block_candidates(x, valid, water0 & valid, params, structure)
-                cands = _suppress(cands, shape)
+                    if 3 * pxw > GAP_M:
+                        cover = _pier_cover(pier_polys, shape, rt)
+                cands, info = _block_candidates(x, valid, water0 & valid, params, structure, cover)
+                cands = _suppress(cands, shape, params)
                 cands = [c for c in cands if not c.feat.get("edge_cut")]
                 for c in cands:
                     _refine(c, info["ctx"])
@@ -1661,6 +1840,9 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
                 shutil.rmtree(tmpdir, ignore_errors=True)
 
         ships = [_to_ship(c, read, wtf, params) for c, read in found]
+        # hulls found as a residual of the pier's mixed edge have passed a test that its own
+        # edge does not pass (see _berth_strips)
+        berth = {id(sh) for sh, (c, _) in zip(ships, found) if c.feat.get("source") == "berth"}
         if scale.georeferenced:
             for sh in ships:
                 _measure_on_ground(sh, src.crs)
@@ -1672,7 +1854,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
                              max(PIER_SEARCH_M, 3 * px_m), max(DOCK_M, 1.5 * px_m), 1.0 / crs_unit_per_px)
             # crane booms, conveyors and catwalks reach out square to the berth face
             ships = _drop_crossing(ships, piers, src.crs if scale.georeferenced else None, px_m,
-                                   1.0 / crs_unit_per_px)
+                                   1.0 / crs_unit_per_px, berth)
         method = (f"local-water CFAR contrast; hypotheses from directional line-opening residues "
                   f"({N_DIRECTIONS} directions), hull colour against the quay and brightness levels; "
                   f"half-contrast measurement; working pixel {pxw:.2f} {'m' if scale.georeferenced else 'px'}")
@@ -1770,9 +1952,11 @@ def _dedupe(ships: List[Ship]) -> List[Ship]:
     return kept
 
 
-def _drop_crossing(ships: List[Ship], piers, crs, px_m: float, unit: float) -> List[Ship]:
+def _drop_crossing(ships: List[Ship], piers, crs, px_m: float, unit: float, berth=frozenset()) -> List[Ship]:
     """The ships that are neither structures crossing the face of their pier nor slivers
-    along its outline (:mod:`quayside.core.ships_piers`)."""
+    along its outline (:mod:`quayside.core.ships_piers`). Ships whose ``id`` is in ``berth``
+    were found as what the pier's mixed edge does not explain (:func:`_berth_strips`):
+    they are not slivers of that edge."""
 
     def frame(x0, y0):
         f0 = _ground_frame(crs, x0, y0)
@@ -1782,7 +1966,7 @@ def _drop_crossing(ships: List[Ship], piers, crs, px_m: float, unit: float) -> L
 
     drop = crossing_the_berth(ships, piers, frame, max(DOCK_M, 1.5 * px_m), max(10.0, 2 * px_m))
     sliver = hugging_the_outline(ships, piers, frame, max(px_m, 2.0))
-    return [s for s, d, v in zip(ships, drop, sliver) if not (d or v)]
+    return [s for s, d, v in zip(ships, drop, sliver) if not (d or (v and id(s) not in berth))]
 
 
 def _attribute_piers(ships: List[Ship], piers, crs, max_dist: float, dock_dist: float, unit: float = 1.0) -> None:

@@ -570,3 +570,53 @@ def test_narrow_craft_rafted_against_part_of_a_hull_at_3m(tmp_path):
     assert len(found) == 1, [(round(s.length_m), round(s.width_m)) for s in res.ships]
     assert found[0].state == "docked"
     assert len(res.ships) == 2
+
+
+def test_narrow_hull_along_a_given_pier_at_10m(tmp_path):
+    # at 10 m a hull of 10 m beam is a pixel wide and blends into the mixed pixels of the
+    # pier's edge: no opening keeps it. Along a given pier the edge is the known mix of pier
+    # and water; the hull is what that mix does not explain, over a ship's length of the
+    # face, while the rest of the face (an empty berth) is explained
+    px = 10.0
+    face_y = ORIGIN[1] - 40 * px
+    pier = box(ORIGIN[0] + 1003, face_y - 800, ORIGIN[0] + 1028, face_y + 5)
+    ship = hull(90, 10, ORIGIN[0] + 1003 - 5, face_y - 450, 180)
+    tif = render(str(tmp_path / "narrow10.tif"), [(pier, (205, 205, 198)), (ship, (150, 60, 45))],
+                 size=(200, 200), px=px, quay_rows=40)
+    res = detect_ships(tif, piers=[(pier, "Pier 1")])
+    found = matches(res.ships, ship, 0.25)
+    assert len(found) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+    assert abs(found[0].length_m - 90) <= 0.15 * 90 + px, found[0].length_m
+    assert found[0].pier == "Pier 1" and found[0].state == "docked"
+    # nothing along the empty stretches of the pier, nor on its other side
+    assert len(res.ships) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+
+
+def test_whole_hull_beats_its_brighter_fragments():
+    # the contrast levels and strip cuts find pieces of a hull (a bright deck, the rim of one
+    # side) with a sharper shape, hence a higher score, than the hull's own outline; the hull
+    # that holds them, small and within its side lines, replaces them. A craft rafted against
+    # part of the hull stands out of its side line and is kept
+    from quayside.core import ships as sh
+
+    def cand(mask, score, contact="alongside"):
+        rows, cols = np.nonzero(mask)
+        sl = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+        return sh._Cand(sl, mask[sl].copy(), score, rows.mean(), cols.mean(), 0.0, float(np.ptp(cols) + 1),
+                        float(np.ptp(rows) + 1), 0.5, 0, dict(contact=contact))
+
+    shape = (60, 120)
+    whole = np.zeros(shape, bool)
+    whole[20:34, 10:110] = True  # a hull 100 x 14 px, axis along the columns
+    deck = np.zeros(shape, bool)
+    deck[24:28, 30:50] = True
+    rim = np.zeros(shape, bool)
+    rim[31:34, 70:95] = True
+    out = sh._suppress([cand(whole, 0.85), cand(deck, 0.9, "moored"), cand(rim, 0.88)], shape)
+    assert len(out) == 1 and out[0].mask.sum() == whole.sum(), [(c.score, int(c.mask.sum())) for c in out]
+    # a tug against part of the hull's side: the merged body does not replace it
+    tug = np.zeros(shape, bool)
+    tug[34:40, 40:60] = True
+    merged = whole | tug
+    out = sh._suppress([cand(merged, 0.85), cand(tug, 0.9, "anchored")], shape)
+    assert [int(c.mask.sum()) for c in out] == [int(tug.sum())]
