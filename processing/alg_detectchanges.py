@@ -62,6 +62,8 @@ class DetectChangesAlgorithm(QuaysideAlgorithm):
             "change_mean, before_mean, after_mean, and the two dates when known. <b>Change raster</b>: the "
             "change magnitude (1 = the automatic threshold). Results: COUNT, TOTAL_NEW_M2 (area of new "
             "structures), SHIFT_X_PX, SHIFT_Y_PX.</p>"
+            "<p>Vessels are traffic, not construction: a footprint near water that a ship found at either date "
+            "covers (as by <i>Detect ships</i>) is left out, and the log says how many.</p>"
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
