@@ -12,8 +12,10 @@ separate hulls from the quays they lie against. It runs on each date, only aroun
 footprints that have water near them (an area of interest of ``REACH_M`` around them, so
 a hull is seen whole), and a footprint that vessels of either date cover for at least
 ``COVER_MIN`` of its area is left out; a hull that lies mostly on land at both dates
-(``HULL_LAND_MAX``) does not count: a hull lies where there was water at the date the
-vessel was away, and the detector can take a pier, extended perhaps, for a ship.
+(``HULL_LAND_MAX``) does not count unless a hull lies there at the other date too: a
+hull lies where there was water at the date the vessel was away, or where a vessel lay at
+both dates (hatches opened, deck cargo changed), and the detector can take a pier,
+extended perhaps, for a ship.
 Detections of AFTER are brought onto BEFORE's CRS and moved by the residual shift that
 aligned AFTER to BEFORE.
 """
@@ -74,15 +76,22 @@ def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path:
     if not near:
         return list(changes), 0
     aoi = unary_union([p.buffer(reach_crs) for p in near])
-    hulls = vessels_near(before_path, crs_before, aoi, crs_before, cancel=cancel)
-    hulls += vessels_near(after_path, crs_after, aoi, crs_before, after_shift_xy, cancel=cancel)
+    hulls_b = [h.buffer(0) for h in vessels_near(before_path, crs_before, aoi, crs_before, cancel=cancel)]
+    hulls_a = [h.buffer(0) for h in vessels_near(after_path, crs_after, aoi, crs_before, after_shift_xy,
+                                                 cancel=cancel)]
+    hulls = hulls_b + hulls_a
     if land_share is not None:
         # a hull lies where the water was at the date it was away; one that lies on land at both dates
-        # is the detector taking a pier (extended, perhaps) for a ship, or a ship for part of a quay
-        hulls = [h for h in hulls if land_share(h) <= HULL_LAND_MAX]
+        # is the detector taking a pier (extended, perhaps) for a ship, unless a hull lies there at the
+        # other date too (a ship at both dates, its hatches opened or its deck cargo changed)
+        def berthed_at_both(h, others):
+            return any(h.intersection(g).area >= 0.5 * h.area for g in others)
+
+        hulls = [h for h in hulls_b if land_share(h) <= HULL_LAND_MAX or berthed_at_both(h, hulls_a)] + \
+                [h for h in hulls_a if land_share(h) <= HULL_LAND_MAX or berthed_at_both(h, hulls_b)]
     if not hulls:
         return list(changes), 0
-    ships = unary_union([h.buffer(0) for h in hulls])
+    ships = unary_union(hulls)
     kept = []
     for c, k in zip(changes, checked):
         if k and c.polygon.area > 0 and c.polygon.intersection(ships).area >= COVER_MIN * c.polygon.area:

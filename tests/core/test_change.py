@@ -403,6 +403,13 @@ def test_footprints_inside_a_vessel_of_either_date_are_traffic(monkeypatch):
                                                  None, None, 150.0, (2.0, -1.0),
                                                  lambda p: 0.9 if p.equals(hull_b) else 0.0)
     assert n == 0 and kept == [left, pier, inland]
+    # ... but a hull on "land" at both dates that a hull of the other date overlaps is a ship berthed at
+    # both dates (its hatches opened): what changed on it is traffic
+    monkeypatch.setattr(change_vessels, "vessels_near", lambda *a, **k: [hull_b])
+    kept, n = change_vessels.drop_vessel_traffic([left, pier, inland], [True, True, False], "b.tif", "a.tif",
+                                                 None, None, 150.0, (2.0, -1.0), lambda p: 0.9)
+    assert n == 1 and kept == [pier, inland]
+    monkeypatch.setattr(change_vessels, "vessels_near", fake)
     # nothing near water: the detector is not run
     calls.clear()
     kept, n = change_vessels.drop_vessel_traffic([inland], [False], "b.tif", "a.tif", None, None, 150.0, (0, 0))
