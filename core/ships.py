@@ -87,7 +87,9 @@ Method
    on the outer half of the beam only: the pier's edge runs on past bow and
    stern, the hull does not. Free pieces in a narrow
    wedge behind a brighter ship that itself trails disturbed water, aligned with
-   its track or a Kelvin arm, are its wake (:func:`_drop_wakes`); so are dim free
+   its track or a Kelvin arm, are its wake (:func:`_drop_wakes`), and so are pieces there
+   lying alongside 'land' no larger than a ship away from any given pier (the rest of the
+   foam, brighter than the threshold, is not a quay); so are dim free
    pieces inside the Kelvin wedge of its bow wave (19.5 deg from the bow), beside the hull
    and its wake; ships anchored
    in a line are not each other's wakes, nor is anything ahead of a ship's bow. A free body with disturbed water on two
@@ -1103,11 +1105,15 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     pier_side = 0.0
     rafted = 0.0
     pier_sides = {}
+    land_px = 0  # the largest piece of land along a side (pixels)
     for name, band in bands.items():
         band &= ~mb
         sides[name] = float(lb[band].mean()) if band.any() else 1.0
         if name.startswith("side") and band.any():
             rafted = max(rafted, float(neut[band].mean()))
+            ids_ = ctx.solid_lab[big][band & lb]
+            if ids_.size:
+                land_px = max(land_px, int(ctx.solid_size[ids_].max()))
             if ctx.structure is not None:
                 pier_sides[name] = float(ctx.structure[big][band].mean())
                 pier_side = max(pier_side, pier_sides[name])
@@ -1153,6 +1159,7 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
         zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
         integ=float(np.maximum(zin, 0).sum() / math.sqrt(n)), water_ring=water_ring,
         speckle=speckle, pier_side=pier_side, rafted=rafted, veg_side=veg_side, edge_cut=edge_cut,
+        side_land_m2=land_px * p.x_m * p.y_m,
         share=length / piece_len if piece_len else 1.0,
         source=("split" if split else "runs") if k >= 0 else {-100: "hull", -200: "free"}.get(k, "level"), **sides,
     )
@@ -1481,8 +1488,11 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
     pieces of it that pass as hulls lie behind a ship, within a narrow wedge around the
     extension of its axis beyond the stern (the end that trails the disturbed water), and
     are dimmer than the ship. Whatever lies ahead of the bow is not its wake (a ship anchored
-    in line ahead of one under way). Docked and moored hypotheses are never dropped, nor
-    hypotheses brighter than the ship they trail.
+    in line ahead of one under way). Docked hypotheses are never dropped, nor hypotheses
+    brighter than the ship they trail; a piece 'alongside' a piece of land no larger than a
+    ship (``max_len`` x MAX_BEAM_M) and not along a given pier counts as free: in a wake
+    that land is the rest of the foam, brighter than the CFAR threshold (a synthetic port's
+    bulk carrier: a foam patch 70 m behind its hull passed as a craft moored alongside).
 
     The bow wave spreads behind the bow, not the stern: the arms of the Kelvin wedge
     (half-angle 19.5 deg in deep water whatever the speed) leave the hull near its bow, so
@@ -1494,6 +1504,16 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
     (At a third, a real 50 m ship beside a larger one on the Sentinel-2 Busan scene, at
     0.28 of its peak contrast, was dropped.)"""
     free = ("anchored", "moored")
+
+    def adrift(b):
+        # water all round, or alongside a floating piece of 'land' no larger than a ship (and
+        # no given pier): a patch of the foam itself, brighter than the CFAR threshold, is
+        # not a quay a vessel is moored against
+        if b.feat.get("contact") in free:
+            return True
+        return (b.feat.get("contact") == "alongside" and b.feat.get("pier_side", 0.0) < 0.5
+                and b.feat.get("side_land_m2", math.inf) <= p.max_len * MAX_BEAM_M)
+
     # patches of foam inside a wake trail (disturbed water on two opposite sides)
     cands = [c for c in cands if c.feat.get("trail", 0.0) < TRAIL_MAX or c.feat.get("rafted", 0.0) >= 0.3]
     order = sorted(cands, key=lambda c: -c.feat.get("zb_top", 0.0))
@@ -1506,7 +1526,7 @@ def _drop_wakes(cands: List[_Cand], p: _Params) -> List[_Cand]:
             continue
         ux, uy = math.cos(a.theta), math.sin(a.theta)
         for b in order[i + 1:]:
-            if id(b) in dropped or b.feat.get("contact") not in free:
+            if id(b) in dropped or not adrift(b):
                 continue
             dx, dy = (b.cx - a.cx) * p.x_m, (b.cy - a.cy) * p.y_m
             u, v = dx * ux + dy * uy, -dx * uy + dy * ux

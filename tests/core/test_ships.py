@@ -620,3 +620,30 @@ def test_whole_hull_beats_its_brighter_fragments():
     merged = whole | tug
     out = sh._suppress([cand(merged, 0.85), cand(tug, 0.9, "anchored")], shape)
     assert [int(c.mask.sum()) for c in out] == [int(tug.sum())]
+
+
+def test_foam_alongside_a_patch_of_its_wake_is_dropped():
+    # a piece of a ship's turbulent wake lies against the rest of the foam, which (brighter
+    # than the CFAR threshold) is 'land' to the contact tests: the piece passes as a craft
+    # moored alongside. Land no larger than a ship, with no given pier, is not a quay: behind
+    # the stern, along the track and dimmer than the ship, the piece is wake. A craft alongside
+    # a quay (a large piece of land) in the same place is kept
+    from quayside.core import ships as sh
+
+    p = sh._Params(x_m=1.0, y_m=1.0, min_len=15.0, max_len=400.0, k_obj=4.5, n_dir=24,
+                   floor=np.zeros(3, np.float32))
+
+    def cand(cx, cy, length, width, zb_top, **feat):
+        m = np.ones((3, 3), bool)
+        return sh._Cand((slice(0, 3), slice(0, 3)), m, 0.8, cy, cx, 0.0, length, width, 0.5, 0,
+                        dict(zb_top=zb_top, **feat))
+
+    # under way to the east (+x), the wake to the west (wake_side -1)
+    ship = cand(300.0, 100.0, 100.0, 20.0, 50.0, contact="anchored", wake=0.6, wake_side=-1)
+    foam = cand(190.0, 102.0, 16.0, 4.0, 12.0, contact="alongside", pier_side=0.0, side_land_m2=1300.0)
+    out = sh._drop_wakes([ship, foam], p)
+    assert [id(c) for c in out] == [id(ship)], [(c.cx, c.feat.get("contact")) for c in out]
+    boat = cand(190.0, 102.0, 16.0, 4.0, 12.0, contact="alongside", pier_side=0.0, side_land_m2=5e5)
+    assert [id(c) for c in sh._drop_wakes([ship, boat], p)] == [id(ship), id(boat)]
+    at_pier = cand(190.0, 102.0, 16.0, 4.0, 12.0, contact="alongside", pier_side=1.0, side_land_m2=1300.0)
+    assert [id(c) for c in sh._drop_wakes([ship, at_pier], p)] == [id(ship), id(at_pier)]
