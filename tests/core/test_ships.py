@@ -482,23 +482,35 @@ def test_no_side_by_side_cut_at_coarse_pixels(tmp_path, monkeypatch):
     assert [v for v in calls if v <= 5.0]
 
 
+def _ship_along_pier_at_10m(path, length, beam, axis_off_m, down_m, colour):
+    """A 10 m image of an 800 m pier (given as PIERS) with a hull of ``length`` x ``beam`` m against its
+    west face (its axis ``axis_off_m`` off the face), ``down_m`` below the quay: (detect_ships result,
+    the hull)."""
+    px = 10.0
+    face_y = ORIGIN[1] - 40 * px
+    pier = box(ORIGIN[0] + 1003, face_y - 800, ORIGIN[0] + 1028, face_y + 5)
+    ship = hull(length, beam, ORIGIN[0] + 1003 - axis_off_m, face_y - down_m, 180)
+    tif = render(str(path), [(pier, (205, 205, 198)), (ship, colour)], size=(200, 200), px=px, quay_rows=40)
+    return detect_ships(tif, piers=[(pier, "Pier 1")]), ship
+
+
+def _one_docked_at_pier_1(res, ship, length_m, rel_tol):
+    """Exactly one detection matches ``ship``: its length within ``rel_tol`` + one 10 m pixel, docked at
+    'Pier 1'."""
+    found = matches(res.ships, ship, 0.25)
+    assert len(found) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+    assert abs(found[0].length_m - length_m) <= rel_tol * length_m + 10.0, found[0].length_m
+    assert found[0].pier == "Pier 1" and found[0].state == "docked"
+
+
 def test_ship_against_a_given_pier_at_10m_is_not_a_piece_of_it(tmp_path):
     # at 10 m a hull of 16 m beam is two pixels wide; moored against a given pier, the mixed
     # pixels of the pier's edge run on past its bow and stern in line with its inner column,
     # so half of each end band was 'land' and the ship passed for a piece of the pier. The
     # berth continues beyond the ends, the hull does not: the ends are judged on the outer
     # half of the beam
-    px = 10.0
-    face_y = ORIGIN[1] - 40 * px
-    pier = box(ORIGIN[0] + 1003, face_y - 800, ORIGIN[0] + 1028, face_y + 5)
-    ship = hull(130, 16, ORIGIN[0] + 1003 - 9, face_y - 400, 180)
-    tif = render(str(tmp_path / "pier10.tif"), [(pier, (205, 205, 198)), (ship, (60, 110, 70))],
-                 size=(200, 200), px=px, quay_rows=40)
-    res = detect_ships(tif, piers=[(pier, "Pier 1")])
-    found = matches(res.ships, ship, 0.25)
-    assert len(found) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
-    assert abs(found[0].length_m - 130) <= 0.1 * 130 + px, found[0].length_m
-    assert found[0].pier == "Pier 1" and found[0].state == "docked"
+    res, ship = _ship_along_pier_at_10m(tmp_path / "pier10.tif", 130, 16, 9, 400, (60, 110, 70))
+    _one_docked_at_pier_1(res, ship, 130, 0.10)
 
 
 def test_ship_anchored_ahead_of_a_bow_is_not_its_wake(tmp_path):
@@ -577,17 +589,8 @@ def test_narrow_hull_along_a_given_pier_at_10m(tmp_path):
     # pier's edge: no opening keeps it. Along a given pier the edge is the known mix of pier
     # and water; the hull is what that mix does not explain, over a ship's length of the
     # face, while the rest of the face (an empty berth) is explained
-    px = 10.0
-    face_y = ORIGIN[1] - 40 * px
-    pier = box(ORIGIN[0] + 1003, face_y - 800, ORIGIN[0] + 1028, face_y + 5)
-    ship = hull(90, 10, ORIGIN[0] + 1003 - 5, face_y - 450, 180)
-    tif = render(str(tmp_path / "narrow10.tif"), [(pier, (205, 205, 198)), (ship, (150, 60, 45))],
-                 size=(200, 200), px=px, quay_rows=40)
-    res = detect_ships(tif, piers=[(pier, "Pier 1")])
-    found = matches(res.ships, ship, 0.25)
-    assert len(found) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
-    assert abs(found[0].length_m - 90) <= 0.15 * 90 + px, found[0].length_m
-    assert found[0].pier == "Pier 1" and found[0].state == "docked"
+    res, ship = _ship_along_pier_at_10m(tmp_path / "narrow10.tif", 90, 10, 5, 450, (150, 60, 45))
+    _one_docked_at_pier_1(res, ship, 90, 0.15)
     # nothing along the empty stretches of the pier, nor on its other side
     assert len(res.ships) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
 
