@@ -346,12 +346,12 @@ def _tank(dx_after: int, gone: bool = False):
     outline much the same), casting the same shadow at both dates; or ``gone`` at AFTER."""
     ev = _evidence()
     yy, xx = np.mgrid[:120, :120]
-    for k, dx, top_mbi, lum, flag in ((0, 0, 150, 170, F_SHADOW_B), (1, dx_after, 30, 250, F_SHADOW_A)):
+    for k, dx, mbi, lum, flag in ((0, 0, 150, 170, F_SHADOW_B), (1, dx_after, 30, 250, F_SHADOW_A)):
         if k == 1 and gone:
             break
         top = (yy - 55) ** 2 + (xx - 60 - dx) ** 2 <= 20 ** 2
         shadow = ((yy - 62) ** 2 + (xx - 60 - dx) ** 2 <= 20 ** 2) & ~top
-        ev[(E_MBI_B, E_MBI_A)[k]][top] = top_mbi
+        ev[(E_MBI_B, E_MBI_A)[k]][top] = mbi
         ev[(E_LB, E_LA)[k]][top] = lum
         ev[(E_LB, E_LA)[k]][shadow] = 20
         ev[E_FLAGS][shadow] |= flag
