@@ -75,7 +75,6 @@ DARK_BRIGHTNESS_CHANGE = 0.8  # ... or its brightness this much (relative: dark 
 OUTLINE_SAME = 0.5  # outline gradient correlation above which a footprint stood at both dates ...
 OUTLINE_KEPT = 0.8  # ... and above which it certainly did, whatever its building index did (rubble left
 # where a building stood keeps part of its outline, about 0.6)
-SHADOW_KEPT = 0.8  # a footprint casting this share of its own date's shadow at the other date too stands at both
 
 
 DEBUG = False
@@ -422,10 +421,9 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
                 continue
             oc = outline_correlation(comp, ev)
             _dbg(typ, "outline correlation", round(oc, 2))
-            if oc > OUTLINE_KEPT or (oc > OUTLINE_SAME and sup_other > 0.1 and sup_other >= SHADOW_KEPT * sup):
-                # the same outline stands at both dates (or much the same, and the same shadow is cast at
-                # both): the roof's texture or colour changed (re-covered, or its fine ribs or a tank's
-                # shading lost in a saturated or hazier image), the structure did not come or go
+            if oc > OUTLINE_KEPT:
+                # the same outline stands at both dates: the roof's texture or colour changed (re-covered,
+                # or its fine ribs lost in a saturated or hazier image), the building did not come or go
                 continue
             used |= comp
             # an edge of a roof that stands at both dates (walls, parallax, shadow moved): not a building

@@ -341,33 +341,6 @@ def test_a_roof_whose_ribs_vanish_but_whose_outline_stands_is_not_removed():
     assert [d.type for d in decide(inside, mag, ev, _ctx())] == ["removed_structure"]
 
 
-def _tank(dx_after: int, gone: bool = False):
-    """A round tank (high MBI) whose top turns flat white at AFTER, seen ``dx_after`` px aside (its
-    outline much the same), casting the same shadow at both dates; or ``gone`` at AFTER."""
-    ev = _evidence()
-    yy, xx = np.mgrid[:120, :120]
-    for k, dx, mbi, lum, flag in ((0, 0, 150, 170, F_SHADOW_B), (1, dx_after, 30, 250, F_SHADOW_A)):
-        if k == 1 and gone:
-            break
-        top = (yy - 55) ** 2 + (xx - 60 - dx) ** 2 <= 20 ** 2
-        shadow = ((yy - 62) ** 2 + (xx - 60 - dx) ** 2 <= 20 ** 2) & ~top
-        ev[(E_MBI_B, E_MBI_A)[k]][top] = mbi
-        ev[(E_LB, E_LA)[k]][top] = lum
-        ev[(E_LB, E_LA)[k]][shadow] = 20
-        ev[E_FLAGS][shadow] |= flag
-    inside = np.zeros(ev.shape[1:], bool)
-    inside[30:85, 35:88] = True
-    return inside, np.where(inside, 5.0, 0.0).astype(np.float32), ev
-
-
-def test_a_tank_whose_outline_and_shadow_stand_at_both_dates_is_not_removed():
-    inside, mag, ev = _tank(2)
-    assert change_objects.outline_correlation(inside & (ev[E_MBI_B] > 0), ev) < change_objects.OUTLINE_KEPT
-    assert "removed_structure" not in [d.type for d in decide(inside, mag, ev, _ctx())]
-    inside, mag, ev = _tank(0, gone=True)
-    assert [d.type for d in decide(inside, mag, ev, _ctx())] == ["removed_structure"]
-
-
 def test_a_dark_surface_only_darker_is_no_surface_change():
     # a coal heap in its bin (dark at both dates), darker under a lower sun: brightness alone changed
     ev = _evidence()
