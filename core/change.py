@@ -127,9 +127,12 @@ from .change_objects import (
     CHROMA_SCALE,
     E_BA,
     E_BB,
+    E_LA,
+    E_LB,
     E_RA,
     E_RB,
     E_WATER,
+    LUM_SCALE,
     N_EVIDENCE,
     ObjectContext,
     decide,
@@ -933,8 +936,8 @@ def _object_changes(poly, cs, es, tf, ctx: ObjectContext, ground, min_area_m2) -
     mag = cs.read(1, window=w)
     mag = np.where(mag < 0, 0.0, mag)
     ev = es.read(window=w)
-    lb = ev[0].astype(np.float32) / 200.0
-    la = ev[1].astype(np.float32) / 200.0
+    lb = ev[E_LB].astype(np.float32) / LUM_SCALE
+    la = ev[E_LA].astype(np.float32) / LUM_SCALE
     out = []
     for d in decide(inside, mag, ev, ctx):
         m = d.mask.astype(np.uint8)
@@ -976,8 +979,8 @@ def _pcc_change(poly, after_side, other_src, cs, es, tf, ctx: ObjectContext, gro
     mag = cs.read(1, window=w)
     mag = np.where(mag < 0, 0.0, mag)
     return Change(polygon=poly, area_m2=float(gp.area), perimeter_m=float(gp.length), type=v.type, score=v.score,
-                  change_mean=float(mag[comp].mean()), before_mean=float(ev[0][comp].mean() / 200.0),
-                  after_mean=float(ev[1][comp].mean() / 200.0))
+                  change_mean=float(mag[comp].mean()), before_mean=float(ev[E_LB][comp].mean() / LUM_SCALE),
+                  after_mean=float(ev[E_LA][comp].mean() / LUM_SCALE))
 
 
 def _structures_first(changes: List[Change], n_first: int, ground, min_area_m2) -> List[Change]:
