@@ -69,13 +69,20 @@ Method
    of step 2 cover the blocks; their area times the share of a block that is
    box footprint (``AREA_FILL`` = 0.83: 2.44 m boxes at a ~2.8 m row pitch and
    ~0.4 m gaps between 6-12 m boxes along a row) over 14.8 m^2 per TEU gives
-   the TEU. A covered piece whose pixels all have one hue (chromaticity
-   spread, brightness removed: a roof, a heap) or are green throughout
-   (trees, grass) is dropped, and so is one that is darker than the ground
-   and colourless (median max - min band under ``AREA_NEUTRAL_T`` of the
-   ground's brightness, in linear units because the chromaticity of dark
-   pixels is mostly noise): a coal heap, whereas the mixed pixels of a block
-   carry the colours of the lines' boxes.
+   the TEU (:func:`_area_pieces`). Pieces of 1000 m^2 or more are judged first
+   on their own and dropped when they are one material: one hue throughout
+   (chromaticity spread, brightness removed: a roof, a heap), green throughout
+   (trees, grass), dark and colourless (median max - min band under
+   ``AREA_NEUTRAL_T`` of the ground's brightness, in linear units because the
+   chromaticity of dark pixels is mostly noise: a coal heap), and, where a
+   pixel is no larger than a box (3 m), colourless at any brightness (white
+   cabins and grey frames of yard machines) or of a hue that changes only
+   slowly from pixel to pixel (heaps of two colours side by side, soil, roofs;
+   neighbouring pixels of a block see different boxes). At those pixels the
+   rest is then grouped into blocks by a closing of one pixel -- the grey and
+   white boxes leave holes, and a block's pixels are otherwise scattered
+   fragments under the size of two boxes -- and each block is judged again
+   the same way and counted whole.
 8. **Yards.** Given yards keep the stacks inside them. Without yards, yards
    are found automatically: the stacks closed by ~25 m (4 pixels at coarse
    resolution) into regions, kept when large enough (0.25 ha; 5 ha at coarse
@@ -108,6 +115,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 from scipy import ndimage
 from shapely.geometry import Polygon, box
+from shapely.geometry import shape as _shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
@@ -145,8 +153,12 @@ GROUND_T = 0.28  # log-colour distance to the ground above which a pixel is box
 GROUND_T_AREA = 0.28  # coarse pixels (0.2 was tried: +32 % TEU, empty yards 6-14 %)
 SHADOW_K = 0.3  # shadowed / lit ground when a window shows too little shadow to measure it
 AREA_NEUTRAL_T = 0.085  # area mode: median chroma / ground brightness below which a dark piece is colourless
+AREA_LOCAL_HUE_T = 0.065  # area mode: median pixel-to-pixel chromaticity change below which a piece is one material
+AREA_MATERIAL_M2 = 1000.0  # area mode: pieces this large (a roof, a heap, a wood) are judged before the closing
+AREA_COLOURLESS_T = 0.15  # area mode: ... below which any piece is colourless (machines, white roofs, slabs)
 AREA_FILL = 0.83  # box footprint share of a block's covered area (gaps between rows and bays)
 AREA_MIN_TEU = 2.0  # area mode: smallest covered piece, in box footprints
+AREA_CLOSE = np.ones((3, 3), bool)  # area mode: holes a block's boxes leave (one pixel)
 BOX_MODE_MAX_M = 1.0  # pixels up to this size count boxes
 HALO_M = 64.0
 AUTO_CLOSE_M = 25.0
@@ -615,18 +627,50 @@ def _hue_spread(rgb: np.ndarray) -> float:
     return float(np.median(np.sqrt(((ch - np.median(ch, axis=0)) ** 2).mean(axis=1))))
 
 
-def _dark_neutral_piece(pix: np.ndarray, ground: np.ndarray) -> bool:
-    """Area mode: is a covered piece (pixels ``pix`` (3, n), lit ground under it (3, n)) a coal or ore heap?
+def _local_hue_change(x: np.ndarray, comp: np.ndarray) -> float:
+    """Area mode: median over a piece's pixels of the change of chromaticity from pixel to
+    pixel (standard deviation of the log-chromaticity over each pixel's 3 x 3 neighbours
+    in the piece, RMS over the bands); ``x`` (3, h, w) and ``comp`` (h, w) cover the piece.
+
+    Neighbouring pixels of a block of boxes see different boxes, painted in the lines'
+    colours, so the chromaticity changes from one pixel to the next (0.07-0.18 over the
+    synthetic yards' blocks at 3 m). A heap of ore, sulphur or gravel, a roof, bare soil or a
+    slab is one material: across it the shading and the relief change the brightness, and
+    the chromaticity changes only slowly (0.03-0.055), even where the closing joined heaps of
+    two colours into one piece -- which the spread of the piece's hues alone
+    (:func:`_hue_spread`) then took for a mix of boxes."""
+    lc = np.log(np.clip(x, 0.0, None) + 0.02)
+    ch = lc - lc.mean(axis=0, keepdims=True)
+    w = comp.astype(np.float64)
+    n = np.maximum(ndimage.uniform_filter(w, 3, mode="constant"), 1e-9)
+    var = np.zeros(comp.shape)
+    for b in range(ch.shape[0]):
+        m1 = ndimage.uniform_filter(ch[b] * w, 3, mode="constant") / n
+        m2 = ndimage.uniform_filter(ch[b] * ch[b] * w, 3, mode="constant") / n
+        var += np.maximum(m2 - m1 * m1, 0.0)
+    return float(np.median(np.sqrt(var / ch.shape[0])[comp]))
+
+
+def _colourless_piece(pix: np.ndarray, ground: np.ndarray, fine: bool = True) -> bool:
+    """Area mode: is a covered piece (pixels ``pix`` (3, n), lit ground under it (3, n)) one
+    colourless material rather than a block of boxes?
 
     At 2-5 m a pixel of a container block mixes boxes painted in the lines' colours, so
-    the pixels of a block are coloured: their median chroma (max - min band) is a tenth or
-    more of the ground's brightness, even in a dark block. A coal heap (and a dark slab or
-    a tarred roof) is one dark neutral material: darker than the ground and with no more
-    chroma than the sensor noise -- a test in linear units, as chromaticity ratios of dark
-    pixels are dominated by that noise."""
+    the pixels of a block are coloured: their median chroma (max - min band) is a sixth or
+    more of the ground's brightness (0.22-0.40 over the synthetic yards' blocks, whose lines
+    mix red, blue, green, orange, white and grey boxes). What stands in a yard besides boxes
+    is colourless: the white cabins and grey steel of straddle carriers and cranes, light
+    masts, white roofs, slabs (chroma 0.06-0.15 of the ground's brightness in the emptied
+    synthetic yards). A dark piece is held to a lower limit: a coal heap (or a tarred roof)
+    is dark and neutral, and the chroma of a dark block is smaller in linear units -- a
+    test in linear units, as chromaticity ratios of dark pixels are dominated by noise."""
     gb = max(float(np.median(ground.mean(axis=0))), 1e-3)
     chroma = float(np.median(pix.max(axis=0) - pix.min(axis=0)))
-    return chroma < AREA_NEUTRAL_T * gb and float(np.median(pix.mean(axis=0))) < gb
+    if chroma < AREA_NEUTRAL_T * gb and float(np.median(pix.mean(axis=0))) < gb:
+        return True
+    # (``fine``: pixels no larger than a box; a coarser pixel mixes several boxes and its
+    # paint is greyer, and only the dark-and-neutral test is made)
+    return fine and chroma < AREA_COLOURLESS_T * gb
 
 
 def _block_ok(boxes: List[_Box], comp_area_px: float, p: _Params) -> bool:
@@ -831,29 +875,17 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                             pts = [rtf * (float(px_), float(py_)) for px_, py_ in b.corners]
                             boxes_out.append((Polygon(pts), b))
                 else:
-                    tex = _texture(bright, valid)
-                    for sl, comp, npx in _components(m, max(2.0, AREA_MIN_TEU * TEU_M2 / (px_m * px_m))):
-                        rr, cc_ = np.nonzero(comp)
-                        cy_, cx_ = rr.mean() + sl[0].start, cc_.mean() + sl[1].start
-                        if not (cr0 <= cy_ < cr1 and cc0 <= cx_ < cc1):
-                            continue
-                        pix = x[:, sl[0], sl[1]][:, comp]
-                        if npx >= 8 and _hue_spread(pix.T) < AREA_HUE_T:
-                            continue  # one hue throughout: a roof, a heap, a slab
-                        if npx >= 8 and _dark_neutral_piece(pix, gl_area[:, sl[0], sl[1]][:, comp]):
-                            continue  # dark and colourless throughout: a coal heap, not a mix of boxes
-                        med = np.median(pix, axis=1)
-                        if med[1] > max(med[0], med[2]) + 0.1 * max(float(med.mean()), 0.02):
-                            continue  # green throughout: trees and grass, not a mix of boxes
-                        shapes = features.shapes(comp.astype(np.uint8), mask=comp,
+                    core_box = (cr0, cr1, cc0, cc1)
+                    for sl, comp, npx, poly_mask in _area_pieces(m, x, gl_area, px_m, core_box):
+                        shapes = features.shapes(poly_mask.astype(np.uint8), mask=poly_mask,
                                                  transform=window_transform(
                                                      Window(read.col_off + sl[1].start, read.row_off + sl[0].start,
                                                             comp.shape[1], comp.shape[0]), src.transform))
-                        from shapely.geometry import shape as _shape
                         poly = unary_union([_shape(g) for g, _ in shapes])
                         rgb = x[:, sl[0], sl[1]][:, comp].mean(axis=1)
+                        tex = _texture(bright[sl], valid[sl])
                         blocks_out.append((poly, npx, _colour_name(rgb, colour_scale),
-                                           float(min(1.0, tex[sl][comp].mean() / 0.06))))
+                                           float(min(1.0, tex[comp].mean() / 0.06))))
             # ------------------------------------------------------------------ stacks
             stacks: List[Stack] = []
             if box_mode:
@@ -906,6 +938,72 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
     return ContainerResult(kept, summaries, mode, px_real, units, auto, notes)
 
 
+def _fine_pixels(px_m: float) -> bool:
+    """Area mode: is a pixel no larger than one box's footprint (at most about 3.8 m)?"""
+    return px_m * px_m <= TEU_M2
+
+
+def _one_material(x: np.ndarray, gl: np.ndarray, comp: np.ndarray, npx: int, px_m: float) -> Optional[str]:
+    """Area mode: why a piece (mask ``comp`` over the crops ``x`` (3, h, w) of the image and
+    ``gl`` of the lit ground, pixels of ``px_m``) is not a block of boxes, or None when it
+    may be one. The change of hue from pixel to pixel, and colour in a bright piece, are asked
+    for only where a pixel is no larger than a box's footprint: a coarser pixel averages
+    several boxes (six at 10 m), and a block is then as smooth in hue as a heap (0.05 over
+    Busan's terminals at 8 m) and greyer than its boxes."""
+    fine = _fine_pixels(px_m)
+    pix = x[:, comp]
+    if npx >= 8 and _hue_spread(pix.T) < AREA_HUE_T:
+        return "one hue throughout: a roof, a heap, a slab"
+    if npx >= 8 and fine and _local_hue_change(x, comp) < AREA_LOCAL_HUE_T:
+        return "one material whose hue changes slowly: heaps, roofs, soil"
+    if _colourless_piece(pix, gl[:, comp], fine):
+        return "colourless: a machine, a white roof, a coal heap"
+    med = np.median(pix, axis=1)
+    if med[1] > max(med[0], med[2]) + 0.1 * max(float(med.mean()), 0.02):
+        return "green throughout: trees and grass"
+    return None
+
+
+def _area_pieces(m: np.ndarray, x: np.ndarray, gl: np.ndarray, px_m: float, core_box):
+    """Area mode: the container blocks of one window, as (slice, box pixels, their count,
+    block outline) for blocks whose centre lies in the window's core ``(r0, r1, c0, c1)``.
+
+    At 2-5 m a pixel holds a few boxes and the gaps between them, and the boxes whose paint
+    is close to the ground's (grey, white) leave holes: a block's box pixels are scattered
+    pieces of a few pixels each, and judged one by one a third of a block's pixels fell in
+    pieces under the size of two boxes. So the pieces are judged twice. First each piece of
+    8 pixels or more on its own (:func:`_one_material`): a heap, a roof, a wood or a lawn is
+    one large piece and goes whole. Then what is left is grouped into blocks by a closing of
+    one pixel (the holes of a block, not the lanes between blocks, which are wider), and each
+    block is judged again and counted whole: its box pixels (not the closed area) make its
+    covered area. Judged after the closing only, a wood, the grass beside it and the yard
+    next to them joined into one piece of mixed colours."""
+    r0, r1, c0, c1 = core_box
+    lab, _n = ndimage.label(m)
+    keep = m.copy()
+    for i, sl in enumerate(ndimage.find_objects(lab)):
+        if sl is None:
+            continue
+        comp = lab[sl] == i + 1
+        npx = int(comp.sum())
+        if npx >= max(8.0, AREA_MATERIAL_M2 / (px_m * px_m)) and _one_material(
+                x[:, sl[0], sl[1]], gl[:, sl[0], sl[1]], comp, npx, px_m):
+            keep[sl] &= ~comp
+    closed = ndimage.binary_closing(keep, AREA_CLOSE) | keep if _fine_pixels(px_m) else keep
+    for sl, block, _n in _components(closed, 1):
+        comp = block & keep[sl]
+        npx = int(comp.sum())
+        if npx < max(2.0, AREA_MIN_TEU * TEU_M2 / (px_m * px_m)):
+            continue
+        rr, cc_ = np.nonzero(comp)
+        cy_, cx_ = rr.mean() + sl[0].start, cc_.mean() + sl[1].start
+        if not (r0 <= cy_ < r1 and c0 <= cx_ < c1):
+            continue
+        if _one_material(x[:, sl[0], sl[1]], gl[:, sl[0], sl[1]], comp, npx, px_m):
+            continue
+        yield sl, comp, npx, block
+
+
 def _area_units(g: BaseGeometry, src, scale: GroundScale) -> float:
     """Area of a CRS polygon in output units (m2 on the ground, or px2 without a CRS)."""
     t = src.transform
@@ -921,7 +1019,6 @@ def _texture(bright: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def _closed_regions(polys: List[BaseGeometry], crs_per_m: float, close_m: float) -> List[BaseGeometry]:
     """Polygons closed by ``close_m`` (a morphological closing on a grid of ~close_m/5 cells)."""
-    from shapely.geometry import shape as _shape
 
     x0, y0, x1, y1 = unary_union([p.envelope for p in polys]).bounds
     cell = close_m / 5.0 * crs_per_m

@@ -106,15 +106,15 @@ def _scene_with_lookalikes(synth_scene, gsd, size, seed, kind=None):
     return tif, sum(v["teu"] for v in _truth(d).values()), unary_union(looks)
 
 
-def _lookalike_teu_without_yards(synth_scene, gsd, seeds):
-    """Over 1024-px ports of ``seeds``, detected without YARDS (box mode, automatic yards): the TEU of
+def _lookalike_teu_without_yards(synth_scene, gsd, seeds, size=1024):
+    """Over ``size``-px ports of ``seeds``, detected without YARDS (automatic yards): the TEU of
     stacks centred on look-alikes, the true yard TEU and the total TEU found."""
     look = true = auto_teu = 0.0
     for seed in seeds:
-        tif, true_teu, looks = _scene_with_lookalikes(synth_scene, gsd, 1024, seed)
+        tif, true_teu, looks = _scene_with_lookalikes(synth_scene, gsd, size, seed)
         true += true_teu
         res = detect_containers(tif)
-        assert res.auto_yards and res.mode == "boxes"
+        assert res.auto_yards and res.mode == ("boxes" if gsd <= 1.0 else "area")
         look += sum(s.teu for s in res.stacks if looks.contains(s.polygon.centroid))
         auto_teu += res.total_teu
     return look, true, auto_teu
@@ -141,13 +141,73 @@ def test_car_parks_at_0_5_m_add_under_5_percent(synth_scene):
     assert auto_teu <= 1.5 * true  # no automatic yard of false boxes
 
 
+def test_lookalikes_at_3_m_add_under_5_percent(synth_scene):
+    """Area mode without YARDS: bulk heaps, car and trailer parks and roofs add under 5 % of the
+    true yard TEU, and the automatic yards hold most of the true TEU.
+
+    Judged piece by piece, seed 7's bulk heaps (red ore and grey gravel) were 675 TEU and its
+    car and trailer parks 520 (40 % of the true yard TEU); once fragments were grouped into
+    blocks, the heaps joined into one piece of two hues (1679 TEU) until the pixel-to-pixel
+    hue change was asked for (bench/eval_containers.py: 0 % on seeds 3, 7, 21, 5, 11)."""
+    look, true, auto_teu = _lookalike_teu_without_yards(synth_scene, 3.0, (7,), size=512)
+    assert true > 2000
+    assert look <= 0.05 * true
+    assert 0.6 * true <= auto_teu <= 1.5 * true
+
+
+def test_area_pieces_group_fragments_and_drop_one_material():
+    """At 3 m a block's box pixels are scattered pieces of a few pixels (grey boxes leave holes):
+    grouped by a closing of one pixel they count whole. Two heaps of different colours side by
+    side (one piece of two hues, each smooth) and a white machine are not containers."""
+    from quayside.core.containers import AREA_LOCAL_HUE_T, _area_pieces, _local_hue_change
+
+    rng = np.random.default_rng(4)
+    h = w = 80
+    ground = np.array([0.40, 0.40, 0.42])
+    x = np.ones((3, h, w)) * ground[:, None, None] + rng.normal(0, 0.004, (3, h, w))
+    gl = np.ones((3, h, w)) * ground[:, None, None]
+    m = np.zeros((h, w), bool)
+    paints = np.array([[0.36, 0.07, 0.06], [0.06, 0.12, 0.30], [0.50, 0.23, 0.05], [0.07, 0.20, 0.10],
+                       [0.52, 0.44, 0.08]])
+    # a block 10 x 24 px: pieces of 2 px between holes of 1 px (grey boxes, gaps between rows)
+    for r in range(10, 20, 2):
+        for c in range(10, 34):
+            if c % 3 != 2:
+                m[r, c] = True
+                x[:, r, c] = paints[rng.integers(len(paints))]
+    # two heaps side by side: red ore and grey-brown gravel, shaded smoothly
+    yy, xx = np.mgrid[0:h, 0:w]
+    shade = 0.85 + 0.15 * np.cos((xx - 50) / 6.0)
+    for c0, col in ((40, (0.45, 0.20, 0.12)), (56, (0.25, 0.22, 0.18))):
+        sl = (slice(40, 60), slice(c0, c0 + 16))
+        m[sl] = True
+        for b in range(3):
+            x[b][sl] = col[b] * shade[sl]
+    # a white machine: 4 x 3 px, colourless
+    m[65:69, 10:13] = True
+    x[:, 65:69, 10:13] = 0.62
+    block = np.zeros((h, w), bool)
+    block[10:20, 10:34] = True
+    assert _local_hue_change(x, block & m) > 1.5 * AREA_LOCAL_HUE_T
+    heaps = np.zeros((h, w), bool)
+    heaps[40:60, 40:72] = True
+    assert _local_hue_change(x, heaps) < AREA_LOCAL_HUE_T
+    got = list(_area_pieces(m, x, gl, 3.0, (0, h, 0, w)))
+    assert len(got) == 1
+    sl, comp, npx, outline = got[0]
+    assert npx == int(m[10:20, 10:34].sum()) == 80  # every fragment counted, holes not
+    assert sl[0].start >= 9 and sl[0].stop <= 21 and sl[1].start >= 9 and sl[1].stop <= 35
+    # piece by piece (no grouping) every fragment was under the size of two boxes
+    lab, n = ndimage.label(m[10:20, 10:34])
+    assert np.bincount(lab.ravel())[1:].max() < 2 * 14.8 / 9.0
+
+
 def test_coal_heaps_are_not_counted_at_3_m(synth_scene):
     """Area mode over the whole image: coal heaps (dark, colourless) add nothing.
 
     Before the dark-neutral test the coal heaps of seed 21 were an automatic yard of
     4120 TEU (95 % of the true yard TEU); measured now 0 TEU on coal over seeds 3, 7, 21
-    (bench/eval_containers.py). Every look-alike kind together still adds 0-40 % at 3 m
-    (seed 7: bulk heaps, car and trailer parks), so only coal is held to the bar here."""
+    (bench/eval_containers.py)."""
     coal = true = 0.0
     for seed in (3, 7, 21):
         tif, true_teu, heaps_u = _scene_with_lookalikes(synth_scene, 3.0, 512, seed, kind="coal_heap")
@@ -192,11 +252,12 @@ def test_automatic_yards(fine):
     assert found.intersection(true_yards).area > 0.3 * found.area
 
 
-@pytest.mark.parametrize("gsd,seeds", [(0.5, (3, 7)), (1.0, (11,))])
-def test_empty_yard_under_2_percent_of_capacity(tmp_path, gsd, seeds):
-    # at 1 m, seed 11's emptied yard holds ~35 gantry cranes: their girders gave 5.5 %
+@pytest.mark.parametrize("gsd,seeds,size", [(0.5, (3, 7), 1024), (1.0, (11,), 1024), (3.0, (7,), 512)])
+def test_empty_yard_under_2_percent_of_capacity(tmp_path, gsd, seeds, size):
+    # at 1 m, seed 11's emptied yard holds ~35 gantry cranes: their girders gave 5.5 %;
+    # at 3 m, seed 7's straddle carriers gave 5.6 % (white cabins and grey frames: colourless)
     for seed in seeds:
-        spec = synth.SceneSpec(width=1024, height=1024, gsd=gsd, seed=seed)
+        spec = synth.SceneSpec(width=size, height=size, gsd=gsd, seed=seed)
         scene = synth.build_scene(spec)
         yd = max(scene.layout.yards, key=lambda y: y["capacity_teu"])
         for g in yd["grids"]:
@@ -244,7 +305,7 @@ def test_area_mode_at_3_m(synth_scene):
     assert all(y.mode == "area" for y in res.yards)
     for r, t in results:
         for y in r.yards:
-            assert abs(y.occupancy_pct - t[y.name]["occ"]) <= 7.0  # bar 5: 5.7 worst measured (see eval)
+            assert abs(y.occupancy_pct - t[y.name]["occ"]) <= 5.0  # 3.6 worst measured (see eval)
 
 
 def _write(path, data, crs="EPSG:32651", transform=None, nodata=None):
