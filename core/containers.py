@@ -49,7 +49,9 @@ Method
    this gives box counts, the 20/40 ft split and the footprint at once, and a
    dark box in a shadow is counted with its bay even when its own ends are
    invisible. The granulometric reading of lengths (Matheron 1975; Serra
-   1982) is what tells a 20 ft from a 40 ft box.
+   1982) is what tells a 20 ft from a 40 ft box. A block cut by the edge of
+   the image starts (or ends) inside a box: there the lattice may begin before
+   the cut (run past it) by up to a 40 ft box.
 6. **Look-alikes.** At pixels of 0.6 m or finer, a row's boxes must show their own
    ends: a row of a block whose internal bay boundaries show no colour change, gap
    dip or end of cover *in that row* (under half of them, with 3 or more) is a
@@ -485,7 +487,17 @@ def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, brig
         rows_m.append((vc, o, ev, prof))
     if not rows_m:
         return []
-    bays = _fit_bays(rows_m, nu, p.px)
+    # a block cut by the edge of the image (or of the window read, which is the image's edge:
+    # windows are read with a halo) starts or ends with part of a box
+    hh, ww = m.shape
+    at_edge = (rows + r0 <= 0) | (rows + r0 >= hh - 1) | (cols + c0 <= 0) | (cols + c0 >= ww - 1)
+    # (at one end only: an edge along the rows cuts the block lengthwise, not its bays)
+    cut = (False, False)
+    if at_edge.any():
+        ue = u[at_edge]
+        reach = 0.25 * (u.max() - u.min())
+        cut = (bool(ue.max() <= u.min() + reach), bool(ue.min() >= u.max() - reach))
+    bays = _fit_bays(rows_m, nu, p.px, cut)
     out: List[_Box] = []
     shrink = max(1, int(round(0.6 / p.px)))
     for vc, o, ev, prof in rows_m:
@@ -541,14 +553,20 @@ def _row_shows_ends(o: np.ndarray, ev: np.ndarray, cells: List[Tuple[float, floa
     return float(np.mean(sup)) >= BAY_SUPPORT_T
 
 
-def _fit_bays(rows_m, nu: int, px: float) -> List[Tuple[float, float, int]]:
+def _fit_bays(rows_m, nu: int, px: float, cut: Tuple[bool, bool] = (False, False)) -> List[Tuple[float, float, int]]:
     """Bays of a block shared by all its rows: (start, end, 20 | 40) in chip pixels along u.
 
     The box ends of a block line up across its rows (a bay holds boxes of one length), so
     the evidence for a bay boundary -- colour change, the dark door-end/gap dip and the end
     of a row's boxes -- is summed over the rows, and the block's occupied extent is cut
     into 20 and 40 ft bays (plus a 0.25-0.7 m handling gap each) by dynamic programming,
-    each boundary scoring its evidence minus a cost: without evidence a 40 ft bay wins."""
+    each boundary scoring its evidence minus a cost: without evidence a 40 ft bay wins.
+
+    ``cut`` (start, end): the block is cut there by the edge of the image, so its extent
+    starts (ends) inside a box, and the first (last) bay may begin before it (run past it)
+    by up to a 40 ft box: held to the cut, the lattice fell between the true box ends and a
+    block at the image's edge showed too few of them to pass as boxes (whole blocks lost on
+    three of five synthetic ports at 0.5 m)."""
     occ_any = np.zeros(nu, bool)
     e = np.zeros(nu, np.float64)
     n = np.zeros(nu, np.float64)
@@ -567,9 +585,13 @@ def _fit_bays(rows_m, nu: int, px: float) -> List[Tuple[float, float, int]]:
     if len(idx) == 0:
         return []
     a, b = int(idx[0]), int(idx[-1]) + 1
-    # evidence at a boundary position k (between pixels k-1 and k)
+    # evidence at a boundary position k (between pixels k-1 and k); positions are offset by
+    # ``off`` so that a bay may begin before the chip when the block is cut at its start
     w = max(1, int(round(0.4 / px)))
-    eb = ndimage.maximum_filter1d(np.concatenate([e, [0.0]]), 2 * w + 1)
+    free = int(math.ceil((L40 + 0.7) / px))
+    off = free if cut[0] else 0
+    eb = ndimage.maximum_filter1d(np.concatenate([np.zeros(off), e, np.zeros(free + 1)]), 2 * w + 1)
+    a, b = a + off, b + off
     cost = BAY_COST
     steps = []
     for ft, ln in ((20, L20), (40, L40)):
@@ -580,7 +602,7 @@ def _fit_bays(rows_m, nu: int, px: float) -> List[Tuple[float, float, int]]:
     size = b + tol + 2
     best = np.full(size + 1, -np.inf)
     back = [None] * (size + 1)
-    for s0 in range(max(0, a - 1), min(size, a + 2)):
+    for s0 in range(max(0, a - 1 - (free if cut[0] else 0)), min(size, a + 2)):
         best[s0] = 0.0
     end_best, end_k, end_ft = -np.inf, None, None
     for k in range(size + 1):
@@ -588,15 +610,15 @@ def _fit_bays(rows_m, nu: int, px: float) -> List[Tuple[float, float, int]]:
             continue
         for ft, lpx, rng in steps:
             end = k + lpx
-            if abs(end - b) <= tol:
-                sc = best[k] - 0.1 * abs(end - b)
+            if abs(end - b) <= tol or (cut[1] and b - tol <= end <= b + lpx):
+                sc = best[k] - (0.0 if cut[1] and end >= b else 0.1 * abs(end - b))
                 if sc > end_best:
                     end_best, end_k, end_ft = sc, k, ft
             for st in rng:
                 j = k + st
                 if j > size or j + lpx * 0 > b:
                     continue
-                sc = best[k] + float(eb[min(j, nu)]) - cost
+                sc = best[k] + float(eb[min(j, nu + off)]) - cost
                 if sc > best[j]:
                     best[j] = sc
                     back[j] = (k, ft)
@@ -606,15 +628,16 @@ def _fit_bays(rows_m, nu: int, px: float) -> List[Tuple[float, float, int]]:
     k, ft = end_k, end_ft
     while True:
         lpx = (L20 if ft == 20 else L40) / px
-        out.append((float(k), float(k) + lpx, ft))
+        out.append((float(k - off), float(k - off) + lpx, ft))
         if back[k] is None:
             break
         k, ft = back[k]
     out = out[::-1]
-    if len(out) >= 3:
+    if len(out) >= (2 if any(cut) else 3):
         # box ends at the bay boundaries: every boundary of a real block is a gap between
-        # boxes somewhere along it; a heap or a roof cut into bays shows none
-        sup = [float(eb[min(int(round(b0)), nu)]) > cost for b0, _, _ in out[1:]]
+        # boxes somewhere along it; a heap or a roof cut into bays shows none (nor does a
+        # short row cut by the image's edge, whose lattice was free to begin anywhere)
+        sup = [float(eb[min(int(round(b0)) + off, nu + off)]) > cost for b0, _, _ in out[1:]]
         if np.mean(sup) < BAY_SUPPORT_T:
             return []
     return out
