@@ -85,6 +85,23 @@ def test_box_mode_at_1_m_within_10_percent_and_occupancy(synth_scene):
             assert abs(y.occupancy_pct - ty[y.name]["occ"]) <= 5.0
 
 
+def test_low_sun_at_1_m(tmp_path):
+    """The first date of the demo series (1 m, a 34 degree sun: long shadows of stacks and cranes
+    over the boxes): TEU within 12 % of the boxes seen from above. With a lattice cell counted only
+    when half covered, whatever its light, it gave 390 TEU for 463 (-15.8 %); now -8.4 %, and the
+    six dates of the demo series are all within 10 % (-9.6 to +7.8 %)."""
+    spec = synth.SceneSpec(width=1200, height=1200, gsd=1.0, seed=2016, nir=True, dtype="uint8")
+    out = synth.make_port_series(str(tmp_path), spec, ["2016-05-14"])  # its first date's sun: 34 deg
+    tif = out["images"]["2016-05-14"]
+    with open(os.path.join(str(tmp_path), "containers_2016-05-14.geojson")) as f:
+        seen = sum(ft["properties"]["teu"] for ft in json.load(f)["features"] if ft["properties"]["location"] == "yard")
+    with open(os.path.join(str(tmp_path), "yards.geojson")) as f:
+        yards = [(shape(ft["geometry"]), ft["properties"]["name"]) for ft in json.load(f)["features"]]
+    assert seen > 400
+    res = detect_containers(tif, yards=yards)
+    assert abs(res.total_teu - seen) <= 0.12 * seen
+
+
 def test_occupancy_within_5_points(fine, fine_result):
     _, ty = fine
     assert {y.name for y in fine_result.yards} == set(ty)
