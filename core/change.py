@@ -96,7 +96,9 @@ Method
    what changes floats. Around the footprints with water near them, Quayside's
    ship detector runs on each date; a footprint that the hulls of either date
    cover almost whole is a vessel that came, went or moved berth, not
-   construction, and is left out (the log says how many).
+   construction, and is left out (the log says how many). The detector is given
+   each date's water mask of step 4 and searches only around those footprints;
+   ``vessel_check=False`` skips the step.
 
 Bad input (no overlap, a CRS on one side only, bands that cannot be matched,
 all nodata) raises :class:`~quayside.core.errors.InputError`.
@@ -492,9 +494,12 @@ def _sample_windows(width: int, height: int, size: int, n: int) -> List[Window]:
 def detect_changes(before_path: str, after_path: str, *, aoi=None, min_area_m2: float = 200.0,
                    sensitivity: float = 0.5, change_raster_path: Optional[str] = None, bands_before=None,
                    bands_after=None, water_before_path=None, water_after_path=None, block: int = 1024,
-                   workdir: Optional[str] = None, max_shift_px: float = 32.0, progress: Progress = None,
-                   cancel: CancelCheck = None) -> ChangeResult:
-    """Changed footprints between BEFORE and AFTER; see the module docstring for the method."""
+                   workdir: Optional[str] = None, max_shift_px: float = 32.0, vessel_check: bool = True,
+                   progress: Progress = None, cancel: CancelCheck = None) -> ChangeResult:
+    """Changed footprints between BEFORE and AFTER; see the module docstring for the method.
+
+    ``vessel_check``: leave out the footprints near water that vessels cover (step 9); off, they
+    are kept (the ship detector is not run)."""
     if not 0.0 <= sensitivity <= 1.0:
         raise InputError(f"Sensitivity must be between 0 and 1, not {sensitivity}.")
     if min_area_m2 < 0:
@@ -506,17 +511,21 @@ def detect_changes(before_path: str, after_path: str, *, aoi=None, min_area_m2: 
 
     try:
         # GDAL's block cache would otherwise grow to 5 % of the machine's memory per process on top of
-        # the per-block arrays: bounded here, the blocks are read once each anyway
-        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(before_path) as before, \
+        # the per-block arrays: bounded here. rasterio hands GDAL_CACHEMAX to GDALSetCacheMax, which
+        # counts bytes: a bare 128 was a 128-byte cache, no cache at all, and every windowed or
+        # decimated read decompressed its tiles again (three times slower, the ship detector most)
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024), rasterio.open(before_path) as before, \
                 rasterio.open(after_path) as after:
             return _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_path, bands_before,
-                           bands_after, water_before_path, water_after_path, block, max_shift_px, prog, cancel)
+                           bands_after, water_before_path, water_after_path, block, max_shift_px, prog, cancel,
+                           vessel_check)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_path, bands_before, bands_after,
-            water_before_path, water_after_path, block, max_shift_px, prog, cancel) -> ChangeResult:
+            water_before_path, water_after_path, block, max_shift_px, prog, cancel,
+            vessel_check=True) -> ChangeResult:
     check_crs_pair(before, after)
     bb, ba, notes = match_bands(before, after, bands_before, bands_after)
     win = overlap_window(before, after)
@@ -751,6 +760,9 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                 _p = prog(0.15, 0.85)
                 if _p:
                     _p((i + 1) / total)
+        # each date's water mask, in its own image's georeferencing (AFTER's is made on the aligned
+        # AFTER, whose georeferencing is AFTER's own), for the vessel check's ship detector
+        water_paths = tuple(w_.name if w_ is not None else None for w_ in (wsrc_b, wsrc_a))
         for w_ in (wsrc_b, wsrc_a):
             if w_ is not None:
                 w_.close()
@@ -792,14 +804,16 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
             changes = _structures_first(changes, n_before, ground, min_area_m2)
             if len(changes) > n_before:
                 notes.append(f"{len(changes) - n_before} structure(s) found by comparing each date's buildings.")
-            near_water = [_water_near(c.polygon, es, win_tf, NEAR_WATER_M / px_m) for c in changes]
+            near_water = [_water_near(c.polygon, es, win_tf, NEAR_WATER_M / px_m) for c in changes] \
+                if vessel_check else []
             if georef and any(near_water):
                 # vessels that came, went or moved berth (:mod:`.change_vessels`)
                 reach = REACH_M / px_m * abs(before.transform.a)
                 moved = (shift.dx_px * before.transform.a, shift.dy_px * before.transform.e)
                 changes, n_vessels = drop_vessel_traffic(changes, near_water, before.name, after.name, before.crs,
                                                          after.crs, reach, moved,
-                                                         lambda p: _stable_land_share(p, es, win_tf), cancel)
+                                                         lambda p: _stable_land_share(p, es, win_tf), cancel,
+                                                         water_paths)
                 if n_vessels:
                     notes.append(f"{n_vessels} footprint(s) near water left out: vessels found there at one of the "
                                  "dates (Quayside's ship detector), traffic rather than construction.")

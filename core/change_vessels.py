@@ -18,15 +18,22 @@ both dates (hatches opened, deck cargo changed), and the detector can take a pie
 extended perhaps, for a ship.
 Detections of AFTER are brought onto BEFORE's CRS and moved by the residual shift that
 aligned AFTER to BEFORE.
+
+The detector is handed the water masks the change step made of each date (or was given) as its
+water reference, so it does not compute one of its own again; a mask that is not in the image's
+CRS, or does not cover the image as far as the detector reads around the area of interest
+(``SHIP_HALO_M``), is not used and the detector makes its own.
 """
 
 from __future__ import annotations
 
 from typing import Callable, List, Optional, Sequence, Tuple
 
+import rasterio
+import rasterio.errors
 from rasterio.warp import transform_geom
 from shapely import affinity
-from shapely.geometry import mapping, shape
+from shapely.geometry import box, mapping, shape
 from shapely.ops import unary_union
 
 from .errors import InputError
@@ -36,6 +43,8 @@ COVER_MIN = 0.8  # share of a footprint that vessels cover above which it is ves
 # beside a moored ship can be taken into the ship's hull by the detector, but only in part)
 HULL_LAND_MAX = 0.3  # a hull at most this much on land at both dates
 NEAR_WATER_M = 20.0  # footprints with water within this distance (at either date) are checked
+SHIP_HALO_M = 300.0  # the ship detector reads this far around its area of interest (0.6 x its longest
+# ship, 400 m, and a margin): a water mask given to it must cover that
 
 
 def _to_crs(geom, src_crs, dst_crs):
@@ -44,15 +53,38 @@ def _to_crs(geom, src_crs, dst_crs):
     return shape(transform_geom(src_crs, dst_crs, mapping(geom)))
 
 
+def usable_water(water_path: Optional[str], path: str, aoi_geom) -> Optional[str]:
+    """``water_path`` when the ship detector can take it as the water reference of the image ``path``
+    around ``aoi_geom`` (in the image's CRS): the same CRS, and it covers the image within
+    ``SHIP_HALO_M`` of the area (to a couple of the mask's pixels); else None."""
+    if not water_path:
+        return None
+    try:
+        with rasterio.open(path) as src, rasterio.open(water_path) as ws:
+            if src.crs is None or ws.crs is None or ws.crs != src.crs:
+                return None
+            tol = 2.0 * max(abs(ws.transform.a), abs(ws.transform.e))
+            need = box(*src.bounds).intersection(aoi_geom.buffer(SHIP_HALO_M / _metres_per_unit(src)))
+            return water_path if box(*ws.bounds).buffer(tol).contains(need) else None
+    except rasterio.errors.RasterioIOError:
+        return None
+
+
+def _metres_per_unit(src) -> float:
+    return float(src.crs.linear_units_factor[1]) if src.crs is not None and src.crs.is_projected else 111320.0
+
+
 def vessels_near(path: str, crs, aoi_geom, aoi_crs, shift_xy: Tuple[float, float] = (0.0, 0.0),
-                 cancel: Optional[Callable[[], bool]] = None) -> List[object]:
+                 cancel: Optional[Callable[[], bool]] = None, water_path: Optional[str] = None) -> List[object]:
     """Hull polygons (in ``aoi_crs``) that the ship detector finds in ``path`` within ``aoi_geom``
     (given in ``aoi_crs``), moved by ``shift_xy`` (CRS units); none when the image cannot be searched
-    (one band, no overlap: the detector's own input errors)."""
+    (one band, no overlap: the detector's own input errors). ``water_path``: a water mask of the image
+    to use as the detector's water reference when it can (:func:`usable_water`)."""
     from .ships import detect_ships
 
+    aoi = _to_crs(aoi_geom, aoi_crs, crs)
     try:
-        res = detect_ships(path, aoi=[_to_crs(aoi_geom, aoi_crs, crs)], cancel=cancel)
+        res = detect_ships(path, aoi=[aoi], water_path=usable_water(water_path, path, aoi), cancel=cancel)
     except InputError:
         return []
     out = []
@@ -67,18 +99,21 @@ def vessels_near(path: str, crs, aoi_geom, aoi_crs, shift_xy: Tuple[float, float
 def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path: str, after_path: str, crs_before,
                         crs_after, reach_crs: float, after_shift_xy: Tuple[float, float],
                         land_share: Optional[Callable[[object], float]] = None,
-                        cancel: Optional[Callable[[], bool]] = None) -> Tuple[list, int]:
+                        cancel: Optional[Callable[[], bool]] = None,
+                        water_paths: Tuple[Optional[str], Optional[str]] = (None, None)) -> Tuple[list, int]:
     """``changes`` without those that vessels of either date cover (see the module docstring);
     ``checked[i]``: whether change ``i`` is near water and so may be a vessel; ``land_share(polygon)``:
-    the share of a polygon that is land at both dates, when known. Returns the kept changes and how
-    many were left out."""
+    the share of a polygon that is land at both dates, when known; ``water_paths``: water masks of
+    BEFORE and AFTER, each in its image's own georeferencing, for the ship detector (see
+    :func:`vessels_near`). Returns the kept changes and how many were left out."""
     near = [c.polygon for c, k in zip(changes, checked) if k]
     if not near:
         return list(changes), 0
     aoi = unary_union([p.buffer(reach_crs) for p in near])
-    hulls_b = [h.buffer(0) for h in vessels_near(before_path, crs_before, aoi, crs_before, cancel=cancel)]
+    hulls_b = [h.buffer(0) for h in vessels_near(before_path, crs_before, aoi, crs_before, cancel=cancel,
+                                                 water_path=water_paths[0])]
     hulls_a = [h.buffer(0) for h in vessels_near(after_path, crs_after, aoi, crs_before, after_shift_xy,
-                                                 cancel=cancel)]
+                                                 cancel=cancel, water_path=water_paths[1])]
     hulls = hulls_b + hulls_a
     if land_share is not None:
         # a hull lies where the water was at the date it was away; one that lies on land at both dates

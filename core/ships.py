@@ -1713,6 +1713,41 @@ def _decimated_copy(src, bands, f: int, path: str, cancel) -> None:
             dst.write(data, window=Window(0, r, wd, h))
 
 
+def _aoi_windows(grid_w: int, grid_h: int, size: int, halo: int, aoi, wtf) -> List[Tuple[Window, Window]]:
+    """Blocks (core, read window) over the bounding box of the area of interest ``aoi`` on the
+    working grid (transform ``wtf``), instead of over the whole raster: one block when the box with
+    its halo holds no more pixels than one standard block with its halo (the memory bound of the
+    whole-raster blocks), else the box tiled as the raster is. Blocks whose read window misses the
+    area are left out."""
+    x0, y0, x1, y1 = aoi.bounds
+    w = rasterio.windows.from_bounds(x0, y0, x1, y1, wtf).round_offsets(op="floor").round_lengths(op="ceil")
+    try:
+        w = w.intersection(Window(0, 0, grid_w, grid_h))
+    except rasterio.errors.WindowError:  # the area only touches the raster's edge
+        return []
+    c0, r0, ww, hh = int(w.col_off), int(w.row_off), int(w.width), int(w.height)
+
+    def grown(core: Window) -> Window:
+        a, b = max(0, int(core.col_off) - halo), max(0, int(core.row_off) - halo)
+        c = min(grid_w, int(core.col_off + core.width) + halo)
+        d = min(grid_h, int(core.row_off + core.height) + halo)
+        return Window(a, b, c - a, d - b)
+
+    one = Window(c0, r0, ww, hh)
+    rd = grown(one)
+    if int(rd.width) * int(rd.height) <= (size + 2 * halo) ** 2:
+        cores = [one]
+    else:
+        cores = [Window(c0 + int(c.col_off), r0 + int(c.row_off), int(c.width), int(c.height))
+                 for c, _ in iter_windows(ww, hh, size, 0)]
+    out = []
+    for core in cores:
+        read = grown(core)
+        if box(*rasterio.windows.bounds(read, wtf)).intersects(aoi):
+            out.append((core, read))
+    return out
+
+
 def _validate(min_length_m, max_length_m, sensitivity):
     if min_length_m < 0 or max_length_m <= 0:
         raise InputError("Ship lengths must be positive: set a minimum of 0 m or more and a maximum above it.")
@@ -1809,7 +1844,8 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
             not_water = _not_water_components(ov, ov_valid, ov_water, SEPARATE_WATER_M2 / ov_px_area)
 
             pier_polys = [g for g, _ in (piers or []) if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
-            wins = list(iter_windows(grid_w, grid_h, size, halo))
+            wins = list(iter_windows(grid_w, grid_h, size, halo)) if aoi_union is None else \
+                _aoi_windows(grid_w, grid_h, size, halo, aoi_union, wtf)
             found = []  # (cand, read window)
             for i, (core, read) in enumerate(wins):
                 check_cancel(cancel)

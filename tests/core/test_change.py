@@ -386,8 +386,8 @@ def test_footprints_inside_a_vessel_of_either_date_are_traffic(monkeypatch):
     hull_a = sbox(200, 0, 300, 40)  # a "hull" at AFTER that took a new pier head in with its ship
     calls = []
 
-    def fake(path, crs, aoi, aoi_crs, shift_xy=(0.0, 0.0), cancel=None):
-        calls.append((path, shift_xy))
+    def fake(path, crs, aoi, aoi_crs, shift_xy=(0.0, 0.0), cancel=None, water_path=None):
+        calls.append((path, shift_xy) if water_path is None else (path, shift_xy, water_path))
         return [hull_b] if path == "b.tif" else [hull_a]
 
     monkeypatch.setattr(change_vessels, "vessels_near", fake)
@@ -410,10 +410,73 @@ def test_footprints_inside_a_vessel_of_either_date_are_traffic(monkeypatch):
                                                  None, None, 150.0, (2.0, -1.0), lambda p: 0.9)
     assert n == 1 and kept == [pier, inland]
     monkeypatch.setattr(change_vessels, "vessels_near", fake)
+    # each date's water mask goes to the detector of that date
+    calls.clear()
+    kept, n = change_vessels.drop_vessel_traffic([left, pier, inland], [True, True, False], "b.tif", "a.tif",
+                                                 None, None, 150.0, (2.0, -1.0), water_paths=("wb.tif", "wa.tif"))
+    assert n == 1 and calls == [("b.tif", (0.0, 0.0), "wb.tif"), ("a.tif", (2.0, -1.0), "wa.tif")]
     # nothing near water: the detector is not run
     calls.clear()
     kept, n = change_vessels.drop_vessel_traffic([inland], [False], "b.tif", "a.tif", None, None, 150.0, (0, 0))
     assert n == 0 and kept == [inland] and calls == []
+
+
+def test_a_water_mask_goes_to_the_ship_detector_only_when_it_covers_its_reach(tmp_path):
+    from quayside.core.change_vessels import SHIP_HALO_M, usable_water
+    from shapely.geometry import box as sbox
+
+    x0, y1 = 360000.0, 4290000.0
+
+    def grid(name, px, n, x=x0, y=y1, crs="EPSG:32651", count=1):
+        p = str(tmp_path / name)
+        with rasterio.open(p, "w", driver="GTiff", width=n, height=n, count=count, dtype="uint8", crs=crs,
+                           transform=from_origin(x, y, px, px), nodata=255) as dst:
+            dst.write(np.zeros((count, n, n), np.uint8))
+        return p
+
+    img = grid("img.tif", 10.0, 200, count=3)  # 2 km square
+    aoi = sbox(x0 + 100, y1 - 200, x0 + 200, y1 - 100)  # 100 m square near the north-west corner
+    assert SHIP_HALO_M == 300.0
+    same = grid("same.tif", 20.0, 100)  # the image's extent on a coarser grid
+    assert usable_water(same, img, aoi) == same
+    # moved by less than two of its pixels (AFTER's residual shift): still used
+    moved = grid("moved.tif", 20.0, 100, x=x0 + 30.0)
+    assert usable_water(moved, img, aoi) == moved
+    # the north-west 600 m: covers the area and the 300 m the detector reads around it
+    nw = grid("nw.tif", 20.0, 30)
+    assert usable_water(nw, img, aoi) == nw
+    # the north-west 400 m: the detector would read beyond it
+    assert usable_water(grid("nw400.tif", 20.0, 20), img, aoi) is None
+    assert usable_water(grid("other_crs.tif", 20.0, 100, crs="EPSG:32650"), img, aoi) is None
+    assert usable_water(None, img, aoi) is None
+    assert usable_water(str(tmp_path / "missing.tif"), img, aoi) is None
+
+
+def test_vessel_check_off_and_the_gdal_cache(pair, result, monkeypatch):
+    gdal = pytest.importorskip("osgeo.gdal")
+    from quayside.core import change as change_mod
+
+    caches = []
+    real = change_mod._open_water
+
+    def spy(*a, **k):
+        caches.append(gdal.GetCacheMax())
+        return real(*a, **k)
+
+    def no_check(*a, **k):
+        raise AssertionError("the vessel check ran")
+
+    monkeypatch.setattr(change_mod, "_open_water", spy)
+    monkeypatch.setattr(change_mod, "drop_vessel_traffic", no_check)
+    off = detect_changes(pair["before"], pair["after"], vessel_check=False)
+    # the run's block cache is 128 MB (rasterio hands GDAL_CACHEMAX to GDAL in bytes)
+    assert caches == [change_mod.GDAL_CACHE_MB * 1024 * 1024] * 2
+    # without the check, the footprints the check left out are kept, the others are the same
+    key = [(c.type, round(c.area_m2, 1)) for c in result.changes]
+    key_off = [(c.type, round(c.area_m2, 1)) for c in off.changes]
+    dropped = sum(int(n.split()[0]) for n in result.notes if "left out: vessels" in n)
+    assert len(key_off) == len(key) + dropped
+    assert all(k in key_off for k in key)
 
 
 def test_radiometric_fallback_matches_ranges():

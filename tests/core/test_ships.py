@@ -215,6 +215,61 @@ def test_aoi(port):
     assert len(res.ships) == 1 and matches(res.ships, g)
 
 
+def test_aoi_processes_only_the_blocks_around_it(tmp_path, monkeypatch):
+    # 600 x 600 px at 3 m: nine blocks of 256 working pixels (halo 56) without an area of interest;
+    # one ship at anchor in the south-east, another in the north-west
+    from quayside.core import ships as ships_mod
+
+    se = hull(120, 20, ORIGIN[0] + 1500, ORIGIN[1] - 1450, 60)
+    nw = hull(130, 22, ORIGIN[0] + 300, ORIGIN[1] - 700, 20)
+    tif = render(str(tmp_path / "two.tif"), [(se, (200, 70, 60)), (nw, (190, 190, 184))], size=(600, 600),
+                 quay_rows=60)
+    seen = []
+    real = ships_mod._block_candidates
+
+    def spy(x, valid, *a, **k):
+        seen.append(valid.shape)
+        return real(x, valid, *a, **k)
+
+    monkeypatch.setattr(ships_mod, "_block_candidates", spy)
+    whole = detect_ships(tif, block=256, max_length_m=200)
+    whole_px = sum(h * w for h, w in seen)
+    assert len(seen) == 9 and whole_px == (312 + 368 + 144) ** 2
+    seen.clear()
+    aoi = se.buffer(150)
+    part = detect_ships(tif, block=256, max_length_m=200, aoi=[aoi])
+    # one block: the area's bounding box (about 120 x 120 px) and the halo (56 px) on each side,
+    # clipped to the raster's edge
+    x0, y0, x1, y1 = aoi.bounds
+    c0, c1 = int((x0 - ORIGIN[0]) // PX), int(-(-(x1 - ORIGIN[0]) // PX))
+    r0, r1 = int((ORIGIN[1] - y1) // PX), int(-(-(ORIGIN[1] - y0) // PX))
+    assert seen == [(min(600, r1 + 56) - (r0 - 56), min(600, c1 + 56) - (c0 - 56))]
+    assert sum(h * w for h, w in seen) < 0.4 * whole_px
+    # the same ship as without the area of interest, and only it
+    assert len(part.ships) == 1 and matches(part.ships, se, 0.6)
+    same = matches(whole.ships, se, 0.6)
+    assert len(same) == 1 and len(matches(whole.ships, nw, 0.5)) == 1
+    assert part.ships[0].length_m == pytest.approx(same[0].length_m, abs=3.0)
+    assert part.ships[0].length_m == pytest.approx(120, rel=0.1)
+    assert part.ships[0].polygon.intersection(same[0].polygon).area > 0.9 * same[0].polygon.area
+
+
+def test_aoi_windows_tile_the_box_when_it_is_larger_than_a_block():
+    from quayside.core.ships import _aoi_windows
+    from rasterio.transform import from_origin as fo
+
+    tf = fo(0.0, 1000.0, 1.0, 1.0)  # a 1000 x 1000 grid of 1 m pixels
+    small = _aoi_windows(1000, 1000, 128, 32, box(100, 700, 150, 760), tf)
+    assert [(tuple(c.flatten()), tuple(r.flatten())) for c, r in small] == \
+        [((100, 240, 50, 60), (68, 208, 114, 124))]
+    # two pieces far apart: their box is larger than a block, so it is tiled as the raster is, and the
+    # blocks far from both pieces are left out
+    big = _aoi_windows(1000, 1000, 128, 32, box(0, 990, 10, 1000).union(box(500, 500, 510, 510)), tf)
+    cores = [tuple(c.flatten()) for c, _ in big]
+    assert cores == [(0, 0, 128, 128), (384, 384, 126, 116)]
+    assert [tuple(r.flatten()) for _, r in big] == [(0, 0, 160, 160), (352, 352, 190, 180)]
+
+
 def test_given_water_mask(port, tmp_path):
     tif, shapes = port
     water = box(ORIGIN[0], ORIGIN[1] - 360 * PX, ORIGIN[0] + 360 * PX, QUAY_Y)
