@@ -476,11 +476,13 @@ def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, brig
         b0 = phase + 1.0
         centres = list(np.arange(b0 + pitch / 2 - pitch * math.ceil(b0 / pitch), nv, pitch))
     half_w = 0.5 * BOX_W / p.px
+    def band(vc: float) -> Tuple[int, int]:
+        """Chip rows of the band around a row's centre line (0.3 pitch either side)."""
+        return max(int(math.floor(vc - 0.3 * pitch)), 0), min(int(math.ceil(vc + 0.3 * pitch)), nv)
+
     rows_m = []  # per row: (vc, coverage profile, boundary evidence profile, colour profile)
     for vc in centres:
-        lo = int(math.floor(vc - 0.3 * pitch))
-        hi = int(math.ceil(vc + 0.3 * pitch))
-        lo, hi = max(lo, 0), min(hi, nv)
+        lo, hi = band(vc)
         if hi - lo < 1:
             continue
         o = mk[lo:hi].mean(axis=0)
@@ -522,7 +524,7 @@ def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, brig
             cov = float(seg.mean())
             t_cell = p.cell_t
             if gch is not None:
-                lo_, hi_ = max(int(math.floor(vc - 0.3 * pitch)), 0), min(int(math.ceil(vc + 0.3 * pitch)), nv)
+                lo_, hi_ = band(vc)
                 rel = float(br[lo_:hi_, j0:j1].mean()) / max(float(gch[lo_:hi_, j0:j1].mean()), 1e-4)
                 if rel < SHADOW_CELL_REL:
                     t_cell = CELL_T_SHADOW
@@ -617,7 +619,7 @@ def _fit_bays(rows_m, nu: int, px: float, cut: Tuple[bool, bool] = (False, False
     size = b + tol + 2
     best = np.full(size + 1, -np.inf)
     back = [None] * (size + 1)
-    for s0 in range(max(0, a - 1 - (free if cut[0] else 0)), min(size, a + 2)):
+    for s0 in range(max(0, a - 1 - off), min(size, a + 2)):
         best[s0] = 0.0
     end_best, end_k, end_ft = -np.inf, None, None
     for k in range(size + 1):
@@ -1018,15 +1020,9 @@ def _area_pieces(m: np.ndarray, x: np.ndarray, gl: np.ndarray, px_m: float, core
     covered area. Judged after the closing only, a wood, the grass beside it and the yard
     next to them joined into one piece of mixed colours."""
     r0, r1, c0, c1 = core_box
-    lab, _n = ndimage.label(m)
     keep = m.copy()
-    for i, sl in enumerate(ndimage.find_objects(lab)):
-        if sl is None:
-            continue
-        comp = lab[sl] == i + 1
-        npx = int(comp.sum())
-        if npx >= max(8.0, AREA_MATERIAL_M2 / (px_m * px_m)) and _one_material(
-                x[:, sl[0], sl[1]], gl[:, sl[0], sl[1]], comp, npx, px_m):
+    for sl, comp, npx in _components(m, max(8.0, AREA_MATERIAL_M2 / (px_m * px_m))):
+        if _one_material(x[:, sl[0], sl[1]], gl[:, sl[0], sl[1]], comp, npx, px_m):
             keep[sl] &= ~comp
     closed = ndimage.binary_closing(keep, AREA_CLOSE) | keep if _fine_pixels(px_m) else keep
     for sl, block, _n in _components(closed, 1):

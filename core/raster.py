@@ -81,13 +81,16 @@ def iter_windows(width: int, height: int, size: int = 1024, halo: int = 0) -> It
     """Blocks covering the raster: (core window, read window = core grown by halo, clipped)."""
     for row in range(0, height, size):
         for col in range(0, width, size):
-            h = min(size, height - row)
-            w = min(size, width - col)
-            r0 = max(0, row - halo)
-            c0 = max(0, col - halo)
-            r1 = min(height, row + h + halo)
-            c1 = min(width, col + w + halo)
-            yield Window(col, row, w, h), Window(c0, r0, c1 - c0, r1 - r0)
+            core = Window(col, row, min(size, width - col), min(size, height - row))
+            yield core, grow_window(core, halo, width, height)
+
+
+def grow_window(core: Window, halo: int, width: int, height: int) -> Window:
+    """``core`` grown by ``halo`` pixels on every side, clipped to a ``width`` x ``height`` raster."""
+    c0, r0 = max(0, int(core.col_off) - halo), max(0, int(core.row_off) - halo)
+    c1 = min(width, int(core.col_off + core.width) + halo)
+    r1 = min(height, int(core.row_off + core.height) + halo)
+    return Window(c0, r0, c1 - c0, r1 - r0)
 
 
 def core_slices(core: Window, read: Window) -> Tuple[slice, slice]:

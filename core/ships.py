@@ -160,6 +160,7 @@ from .raster import (
     Progress,
     band_roles,
     check_cancel,
+    grow_window,
     iter_windows,
     overview,
     robust_stretch,
@@ -1726,15 +1727,8 @@ def _aoi_windows(grid_w: int, grid_h: int, size: int, halo: int, aoi, wtf) -> Li
     except rasterio.errors.WindowError:  # the area only touches the raster's edge
         return []
     c0, r0, ww, hh = int(w.col_off), int(w.row_off), int(w.width), int(w.height)
-
-    def grown(core: Window) -> Window:
-        a, b = max(0, int(core.col_off) - halo), max(0, int(core.row_off) - halo)
-        c = min(grid_w, int(core.col_off + core.width) + halo)
-        d = min(grid_h, int(core.row_off + core.height) + halo)
-        return Window(a, b, c - a, d - b)
-
     one = Window(c0, r0, ww, hh)
-    rd = grown(one)
+    rd = grow_window(one, halo, grid_w, grid_h)
     if int(rd.width) * int(rd.height) <= (size + 2 * halo) ** 2:
         cores = [one]
     else:
@@ -1742,7 +1736,7 @@ def _aoi_windows(grid_w: int, grid_h: int, size: int, halo: int, aoi, wtf) -> Li
                  for c, _ in iter_windows(ww, hh, size, 0)]
     out = []
     for core in cores:
-        read = grown(core)
+        read = grow_window(core, halo, grid_w, grid_h)
         if box(*rasterio.windows.bounds(read, wtf)).intersects(aoi):
             out.append((core, read))
     return out
