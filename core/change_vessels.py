@@ -22,11 +22,12 @@ aligned AFTER to BEFORE.
 The detector is handed the water masks the change step made of each date (or was given) as its
 water reference, so it does not compute one of its own again; a mask that is not in the image's
 CRS, or does not cover the image as far as the detector reads around the area of interest
-(``SHIP_HALO_M``), is not used and the detector makes its own.
+(:func:`quayside.core.ships.read_halo_m`), is not used and the detector makes its own.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import rasterio
@@ -37,14 +38,13 @@ from shapely.geometry import box, mapping, shape
 from shapely.ops import unary_union
 
 from .errors import InputError
+from .geo import dataset_ground_scale
 
 REACH_M = 150.0  # the detectors look this far around a footprint (half the longest common hull)
 COVER_MIN = 0.8  # share of a footprint that vessels cover above which it is vessel traffic (a pier extended
 # beside a moored ship can be taken into the ship's hull by the detector, but only in part)
 HULL_LAND_MAX = 0.3  # a hull at most this much on land at both dates
 NEAR_WATER_M = 20.0  # footprints with water within this distance (at either date) are checked
-SHIP_HALO_M = 300.0  # the ship detector reads this far around its area of interest (0.6 x its longest
-# ship, 400 m, and a margin): a water mask given to it must cover that
 
 
 def _to_crs(geom, src_crs, dst_crs):
@@ -55,23 +55,26 @@ def _to_crs(geom, src_crs, dst_crs):
 
 def usable_water(water_path: Optional[str], path: str, aoi_geom) -> Optional[str]:
     """``water_path`` when the ship detector can take it as the water reference of the image ``path``
-    around ``aoi_geom`` (in the image's CRS): the same CRS, and it covers the image within
-    ``SHIP_HALO_M`` of the area (to a couple of the mask's pixels); else None."""
+    around ``aoi_geom`` (in the image's CRS): the same CRS, and it covers the image as far around
+    the area as the detector reads (:func:`quayside.core.ships.read_halo_m`, ground metres turned
+    into CRS units with the image's own ground scale, so that a Web Mercator or a degree grid asks
+    for the same ground), to a couple of the mask's pixels; else None."""
+    from .ships import read_halo_m
+
     if not water_path:
         return None
     try:
         with rasterio.open(path) as src, rasterio.open(water_path) as ws:
             if src.crs is None or ws.crs is None or ws.crs != src.crs:
                 return None
+            scale = dataset_ground_scale(src)
+            t = src.transform
+            crs_per_m = math.sqrt(abs(t.a * t.e - t.b * t.d)) / scale.mean_m
             tol = 2.0 * max(abs(ws.transform.a), abs(ws.transform.e))
-            need = box(*src.bounds).intersection(aoi_geom.buffer(SHIP_HALO_M / _metres_per_unit(src)))
+            need = box(*src.bounds).intersection(aoi_geom.buffer(read_halo_m(scale.mean_m) * crs_per_m))
             return water_path if box(*ws.bounds).buffer(tol).contains(need) else None
     except rasterio.errors.RasterioIOError:
         return None
-
-
-def _metres_per_unit(src) -> float:
-    return float(src.crs.linear_units_factor[1]) if src.crs is not None and src.crs.is_projected else 111320.0
 
 
 def vessels_near(path: str, crs, aoi_geom, aoi_crs, shift_xy: Tuple[float, float] = (0.0, 0.0),

@@ -1660,6 +1660,22 @@ def _working_factor(px_m: float, min_len: float) -> int:
     return max(1, int(min_len / (10.0 * px_m)))
 
 
+def read_halo_px(px_m: float, min_length_m: float = 15.0, max_length_m: float = 400.0) -> Tuple[int, float]:
+    """Halo the detector reads around each block's core (and around an area of interest):
+    (working pixels, working pixel size in ground metres). A ship whose centroid is in the
+    core lies within half its length of it; its runs end inside the ship, so they are seen
+    whole, and longer runs are 'long' either way."""
+    pxw = px_m * _working_factor(px_m, min_length_m)
+    return int(math.ceil(0.6 * max_length_m / pxw)) + 16, pxw
+
+
+def read_halo_m(px_m: float, min_length_m: float = 15.0, max_length_m: float = 400.0) -> float:
+    """:func:`read_halo_px` in ground metres: how far around an area of interest the detector
+    reads the image (and a water mask given to it)."""
+    n, pxw = read_halo_px(px_m, min_length_m, max_length_m)
+    return n * pxw
+
+
 def _native_window(win: Window, f: int, width: int, height: int) -> Window:
     c0, r0 = int(win.col_off) * f, int(win.row_off) * f
     return Window(c0, r0, min(int(win.width) * f, width - c0), min(int(win.height) * f, height - r0))
@@ -1790,9 +1806,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
         )
         grid_w = -(-src.width // f)
         grid_h = -(-src.height // f)
-        # a ship whose centroid is in the core lies within half its length of it; its runs
-        # end inside the ship, so they are seen whole, and longer runs are 'long' either way
-        halo = int(math.ceil(0.6 * max_length_m / pxw)) + 16
+        halo, _ = read_halo_px(px_m, min_length_m, max_length_m)
         size = max(int(block), 2 * halo)
         wtf = src.transform * src.transform.scale(f, f)
 

@@ -422,7 +422,8 @@ def test_footprints_inside_a_vessel_of_either_date_are_traffic(monkeypatch):
 
 
 def test_a_water_mask_goes_to_the_ship_detector_only_when_it_covers_its_reach(tmp_path):
-    from quayside.core.change_vessels import SHIP_HALO_M, usable_water
+    from quayside.core.change_vessels import usable_water
+    from quayside.core.ships import read_halo_m
     from shapely.geometry import box as sbox
 
     x0, y1 = 360000.0, 4290000.0
@@ -436,7 +437,8 @@ def test_a_water_mask_goes_to_the_ship_detector_only_when_it_covers_its_reach(tm
 
     img = grid("img.tif", 10.0, 200, count=3)  # 2 km square
     aoi = sbox(x0 + 100, y1 - 200, x0 + 200, y1 - 100)  # 100 m square near the north-west corner
-    assert SHIP_HALO_M == 300.0
+    # the detector reads 0.6 x the longest ship (400 m) and 16 pixels around its area of interest
+    assert read_halo_m(10.0) == pytest.approx(400.0)
     same = grid("same.tif", 20.0, 100)  # the image's extent on a coarser grid
     assert usable_water(same, img, aoi) == same
     # moved by less than two of its pixels (AFTER's residual shift): still used
@@ -450,6 +452,17 @@ def test_a_water_mask_goes_to_the_ship_detector_only_when_it_covers_its_reach(tm
     assert usable_water(grid("other_crs.tif", 20.0, 100, crs="EPSG:32650"), img, aoi) is None
     assert usable_water(None, img, aoi) is None
     assert usable_water(str(tmp_path / "missing.tif"), img, aoi) is None
+    # Web Mercator at 60 degrees north: a projected metre is half a ground metre, so the mask must
+    # reach twice as far in CRS units
+    xm, ym = 1113194.9, 8399737.9  # 10 E, 60 N
+    merc = grid("merc.tif", 20.0, 200, x=xm, y=ym, crs="EPSG:3857", count=3)  # 4 km projected, 2 km ground
+    maoi = sbox(xm + 200, ym - 400, xm + 400, ym - 200)
+    halo = read_halo_m(10.0)  # the image's ground pixel is 10 m
+    reach = 2 * halo + 400 + 60  # projected metres from the corner that the mask must cover, and some
+    assert usable_water(grid("merc_ok.tif", 20.0, int(reach // 20) + 1, x=xm, y=ym, crs="EPSG:3857"), merc, maoi)
+    # a mask covering the halo in projected metres only (as if they were ground metres) is refused
+    short = int((halo + 400 + 60) // 20) + 1
+    assert usable_water(grid("merc_short.tif", 20.0, short, x=xm, y=ym, crs="EPSG:3857"), merc, maoi) is None
 
 
 def test_vessel_check_off_and_the_gdal_cache(pair, result, monkeypatch):
