@@ -917,6 +917,7 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                             boxes_out.append((Polygon(pts), b))
                 else:
                     core_box = (cr0, cr1, cc0, cc1)
+                    tex = None  # local brightness texture of the window: the score of its blocks
                     for sl, comp, npx, poly_mask in _area_pieces(m, x, gl_area, px_m, core_box):
                         shapes = features.shapes(poly_mask.astype(np.uint8), mask=poly_mask,
                                                  transform=window_transform(
@@ -924,9 +925,10 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                                                             comp.shape[1], comp.shape[0]), src.transform))
                         poly = unary_union([_shape(g) for g, _ in shapes])
                         rgb = x[:, sl[0], sl[1]][:, comp].mean(axis=1)
-                        tex = _texture(bright[sl], valid[sl])
+                        if tex is None:
+                            tex = _texture(bright, valid)
                         blocks_out.append((poly, npx, _colour_name(rgb, colour_scale),
-                                           float(min(1.0, tex[comp].mean() / 0.06))))
+                                           float(min(1.0, tex[sl][comp].mean() / 0.06))))
             # ------------------------------------------------------------------ stacks
             stacks: List[Stack] = []
             if box_mode:
