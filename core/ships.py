@@ -215,6 +215,8 @@ GAP_M = 15.0  # typical gap between ships moored nose to tail
 SERIAL_MAX = 4.0  # pieces up to this many maximum lengths long are cut into ships moored nose to tail
 SPLIT_K = 3.0  # colour step (noise units, averaged along the axis) that separates parallel hulls
 PARTIAL_MAX = 0.6  # a side strip over at most this share of its piece's length is a craft, not a hull's rim
+SHORT_CRAFT_SHARE = 0.4  # a body against at most this share of a hull's length is a small craft ...
+SHORT_CRAFT_ELONG = 6.0  # ... and is stubby: tugs, launches, fishing boats and bunker barges are at most this L/B
 N_LEVELS = 10  # brightness levels k, 1.4 k, 1.4^2 k, ...
 LEVEL_STEP = 1.4
 # contact with land
@@ -1260,6 +1262,11 @@ def _score(f: dict, p: _Params) -> float:
         # the outer strip of a split must lie against its partner, and be a hull in itself
         return 0.0
     if cls == "anchored" and f["zb_top"] < 2 * p.k_obj:
+        return 0.0
+    if f.get("rafted", 0.0) >= 0.5 and f.get("share", 1.0) <= SHORT_CRAFT_SHARE and f["elong"] > SHORT_CRAFT_ELONG:
+        # a body that lies against a short part of a hull's side is a craft alongside (a tug, a
+        # launch, a barge), and small craft are stubby; a slender strip there is the hull's own
+        # rim, its shadow or the foam along its side, split off by the hull's brightness levels
         return 0.0
     s_shape = min(1.0, (f["elong"] - 1.0) / 3.0) * 0.4 + min(1.0, f["fill"]) * 0.3 + (1 - min(1, f["run_cv"])) * 0.3
     s_con = 1.0 - math.exp(-max(f["zb_mean"], 0) / (2 * p.k_obj))

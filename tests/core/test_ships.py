@@ -705,3 +705,19 @@ def test_foam_alongside_a_patch_of_its_wake_is_dropped():
     assert [id(c) for c in sh._drop_wakes([ship, boat], p)] == [id(ship), id(boat)]
     at_pier = cand(190.0, 102.0, 16.0, 4.0, 12.0, contact="alongside", pier_side=1.0, side_land_m2=1300.0)
     assert [id(c) for c in sh._drop_wakes([ship, at_pier], p)] == [id(ship), id(at_pier)]
+
+
+@pytest.mark.parametrize("strip, n_ships", [((40, 4, (60, 80, 70)), 1), ((24, 6, (200, 200, 190)), 2)])
+def test_slender_strip_along_part_of_a_hull_is_its_rim_but_a_stubby_craft_is_a_boat(tmp_path, strip, n_ships):
+    # at 1 m a pale strip 40 m x 4 m along part of a ship's side (its rim, its shadow, foam
+    # along it) split off by the brightness levels is no craft: craft alongside part of a hull
+    # (tugs, launches, barges) are stubby; a 24 m x 6 m launch there is a boat of its own
+    length, width, colour = strip
+    ship = hull(200, 28, ORIGIN[0] + 250, ORIGIN[1] - 200, 90)
+    side = affinity.translate(box(-length / 2, -width / 2, length / 2, width / 2),
+                              ORIGIN[0] + 270, ORIGIN[1] - 200 - 14 - width / 2 - 0.3)
+    tif = render(str(tmp_path / "rim.tif"), [(ship, (40, 110, 60)), (side, colour)], size=(400, 500), px=1.0,
+                 quay_rows=0)
+    res = detect_ships(tif)
+    assert len(matches(res.ships, ship)) == 1
+    assert len(res.ships) == n_ships, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
