@@ -215,6 +215,7 @@ GAP_M = 15.0  # typical gap between ships moored nose to tail
 SERIAL_MAX = 4.0  # pieces up to this many maximum lengths long are cut into ships moored nose to tail
 SPLIT_K = 3.0  # colour step (noise units, averaged along the axis) that separates parallel hulls
 PARTIAL_MAX = 0.6  # a side strip over at most this share of its piece's length is a craft, not a hull's rim
+SPLIT_BERTH_MIN = 0.3  # with berths given: share of a split strip's land side that must be a given berth
 SHORT_CRAFT_SHARE = 0.4  # a body against at most this share of a hull's length is a small craft ...
 SHORT_CRAFT_ELONG = 6.0  # ... and is stubby: tugs, launches, fishing boats and bunker barges are at most this L/B
 N_LEVELS = 10  # brightness levels k, 1.4 k, 1.4^2 k, ...
@@ -1162,7 +1163,7 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
         zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
         integ=float(np.maximum(zin, 0).sum() / math.sqrt(n)), water_ring=water_ring,
         speckle=speckle, pier_side=pier_side, rafted=rafted, veg_side=veg_side, edge_cut=edge_cut,
-        side_land_m2=land_px * p.x_m * p.y_m,
+        berths_given=ctx.structure is not None, side_land_m2=land_px * p.x_m * p.y_m,
         share=length / piece_len if piece_len else 1.0,
         source=("split" if split else "runs") if k >= 0 else {-100: "hull", -200: "free"}.get(k, "level"), **sides,
     )
@@ -1262,6 +1263,11 @@ def _score(f: dict, p: _Params) -> float:
         # the outer strip of a split must lie against its partner, and be a hull in itself
         return 0.0
     if cls == "anchored" and f["zb_top"] < 2 * p.k_obj:
+        return 0.0
+    if (f.get("source") == "split" and cls == "alongside" and f.get("berths_given")
+            and f.get("pier_side", 0.0) < SPLIT_BERTH_MIN):
+        # a strip cut lengthwise off a piece that lies along land where the analyst drew no
+        # berth: the land's own rim (a beach's wet edge, a revetment), not a ship moored there
         return 0.0
     if f.get("rafted", 0.0) >= 0.5 and f.get("share", 1.0) <= SHORT_CRAFT_SHARE and f["elong"] > SHORT_CRAFT_ELONG:
         # a body that lies against a short part of a hull's side is a craft alongside (a tug, a

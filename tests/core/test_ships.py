@@ -721,3 +721,23 @@ def test_slender_strip_along_part_of_a_hull_is_its_rim_but_a_stubby_craft_is_a_b
     res = detect_ships(tif)
     assert len(matches(res.ships, ship)) == 1
     assert len(res.ships) == n_ships, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+
+
+def test_strips_of_a_beach_are_not_ships_where_the_berths_are_given(tmp_path):
+    # at 1 m a sand beach with a darker wet edge between grass and the water: strips cut off
+    # its edge look like hulls lying against land. With the berths given (a quay here), a
+    # strip split off land where no berth was drawn is the land's own rim
+    xs = np.linspace(ORIGIN[0] - 10, ORIGIN[0] + 410, 80)
+    shore = ORIGIN[1] - 150 - 0.08 * (xs - ORIGIN[0])
+    top = [(ORIGIN[0] + 410, ORIGIN[1] + 10), (ORIGIN[0] - 10, ORIGIN[1] + 10)]
+    wet = Polygon(list(zip(xs, shore - 4.5)) + top)
+    beach = Polygon(list(zip(xs, shore)) + top)
+    grass = Polygon(list(zip(xs, shore + 20)) + top)
+    quay = box(ORIGIN[0] + 300, ORIGIN[1] - 400, ORIGIN[0] + 420, ORIGIN[1] - 300)
+    boat = hull(60, 12, ORIGIN[0] + 240, ORIGIN[1] - 350, 90)
+    tif = render(str(tmp_path / "beach.tif"), [(wet, (150, 140, 115)), (beach, (196, 182, 150)),
+                                               (grass, (60, 90, 40)), (quay, QUAY), (boat, (190, 60, 50))],
+                 size=(450, 420), px=1.0, quay_rows=0)
+    res = detect_ships(tif, piers=[(quay, "Quay")])
+    assert len(matches(res.ships, boat)) == 1
+    assert len(res.ships) == 1, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
