@@ -75,6 +75,9 @@ DARK_BRIGHTNESS_CHANGE = 0.8  # ... or its brightness this much (relative: dark 
 OUTLINE_SAME = 0.5  # outline gradient correlation above which a footprint stood at both dates ...
 OUTLINE_KEPT = 0.8  # ... and above which it certainly did, whatever its building index did (rubble left
 # where a building stood keeps part of its outline, about 0.6)
+SHADOW_BOTH = 0.1  # cast-shadow support at the other date from which a footprint's shadow stands at both ...
+SHADOW_BOTH_TOL = 0.05  # ... when it is no weaker there than at its own date, to this much (rubble left where
+# a building stood is often ringed by dark debris: 0.8 against the building's 0.99 on a synthetic port)
 
 
 DEBUG = False
@@ -424,6 +427,12 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
             if oc > OUTLINE_KEPT:
                 # the same outline stands at both dates: the roof's texture or colour changed (re-covered,
                 # or its fine ribs lost in a saturated or hazier image), the building did not come or go
+                continue
+            if oc > OUTLINE_SAME and sup_other >= SHADOW_BOTH and sup_other >= sup - SHADOW_BOTH_TOL:
+                # much of the outline stands at both dates and so does the cast shadow: a roof that
+                # saturated or lost its shading at one date (white tanks under a higher gain), not a
+                # building come or gone -- rubble keeps part of the outline but casts no shadow
+                _dbg(typ, "outline and cast shadow at both dates")
                 continue
             used |= comp
             # an edge of a roof that stands at both dates (walls, parallax, shadow moved): not a building
