@@ -84,13 +84,17 @@ Method
    pseudo-invariant fit). Where nearly everything changed (woodland or bare soil
    turned into a suburb) that fails, so each date is also classified on its own:
    MBI above Otsu's threshold of *that image's* MBI histogram (non-vegetated
-   pixels), grown a few metres into the roof's shaded facets, opened; compact,
-   rectangular components away from water at the date they stand. A building of
-   AFTER that was not a building at BEFORE, whose appearance changed and whose
-   outline did not stand at BEFORE (gradient correlation along the outline), is a
-   ``new_structure``; the reverse a ``removed_structure`` (post-classification
-   comparison). These add to the structures of step 7 and take their ground from
-   its surface and water footprints.
+   pixels), grown a few metres into the roof's shaded facets, opened, components
+   that cannot be one building split along their colour outlines; compact,
+   rectangular components away from water, with a cast shadow beside them, at the
+   date they stand (a piece split out of a component of a hull's shape is away
+   from water only if the whole component is: a ship's deck cut along its deck
+   lines is still a vessel). A building of AFTER that was not a building at BEFORE, whose
+   appearance changed and whose outline did not stand at BEFORE (gradient
+   correlation along the outline), is a ``new_structure``; the reverse a
+   ``removed_structure`` (post-classification comparison). These add to the
+   structures of step 7 and take their ground from its surface and water
+   footprints.
 
 9. **Vessel traffic** (:mod:`quayside.core.change_vessels`): in a port most of
    what changes floats. Around the footprints with water near them, Quayside's
@@ -140,11 +144,14 @@ from .change_objects import (
     decide,
     evidence_block,
 )
+from .change_pcc import BESIDE_FOUND as PCC_BESIDE_FOUND
 from .change_pcc import MAX_AREA_M2 as PCC_MAX_AREA_M2
 from .change_pcc import VESSEL_REACH_M as PCC_REACH_M
-from .change_pcc import buildings as pcc_buildings
+from .change_pcc import building_components as pcc_buildings
+from .change_pcc import gradient_scale as pcc_gradient_scale
 from .change_pcc import judge as pcc_judge
 from .change_pcc import mbi_histogram
+from .change_pcc import parent_vessel as pcc_parent_vessel
 from .change_vessels import NEAR_WATER_M, REACH_M, drop_vessel_traffic
 from .coregister import Shift, aligned_vrt, check_crs_pair, overlap_window, shift_between, shift_sentence
 from .errors import InputError
@@ -174,6 +181,8 @@ MBI_MIN_M = 2.0  # shortest linear structuring element of the MBI (metres)
 MBI_MAX_M = 100.0  # longest (metres): buildings up to about this wide in every direction
 MBI_MAX_PX = 201  # and at most this many pixels (bounds the halo)
 GDAL_CACHE_MB = 128  # GDAL block cache during a run (megabytes)
+PARENT_MAX_PX = 4096 * 4096  # a carved piece's parent is judged a vessel only within a window this large
+# (12 evidence bands of uint8: 200 MB; the largest hull at 0.3 m fits in about 1500 x 400 px)
 
 
 @dataclass
@@ -646,6 +655,7 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
         s_max = max(s_min + 4, min(MBI_MAX_PX, int(round(MBI_MAX_M / px_m))))
         hist_mbi = np.zeros(256, np.float64)
         hist_date = [np.zeros(256, np.float64), np.zeros(256, np.float64)]
+        grad_date = [[], []]  # each date's median colour gradient in the sample windows (change_pcc.split_merged)
         for sw in _sample_windows(gw, gh, 512, 4):
             check_cancel(cancel)
             xb, vb = read_b(sw)
@@ -657,9 +667,12 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                 m_ = mbi(_fill_invalid(x.max(axis=0), v), s_min, s_max)
                 hist_mbi += np.bincount(np.clip((m_[v] * 255).astype(np.int32), 0, 255), minlength=256)
                 hist_date[k] += mbi_histogram(m_, x, v)
+                grad_date[k].append(pcc_gradient_scale(x, v, px_m))
         tau_mbi = _otsu_hist(hist_mbi) * (1.3 - 0.6 * sensitivity)
         # each date's own building threshold (post-classification comparison, :mod:`.change_pcc`)
         tau_date = [_otsu_hist(h) * (1.3 - 0.6 * sensitivity) for h in hist_date]
+        grad_ref = [float(np.median([g_ for g_ in gl if g_ > 0])) if any(g_ > 0 for g_ in gl) else None
+                    for gl in grad_date]
         notes.append(f"Building thresholds of each date on its own: BEFORE {tau_date[0]:.2f}, AFTER "
                      f"{tau_date[1]:.2f} (Otsu on the MBI of each image's non-vegetated pixels).")
         tau_dmbi = 0.5 * tau_mbi
@@ -695,11 +708,15 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
         clean_r = max(1, int(round(CLEAN_M / px_m)))
         disk = _disk(clean_r)
         mpath = os.path.join(tmp, "mask.tif")
+        # each date's buildings (band 1: 1, or 2 for a piece carved out of a larger component, so that the
+        # two are traced apart where they touch at a corner or across a block seam) and the components that
+        # were split (band 2: the parents of the carved pieces, change_pcc.building_components)
         bpaths = (os.path.join(tmp, "buildings_before.tif"), os.path.join(tmp, "buildings_after.tif"))
         m_prof = dict(prof, dtype="uint8", nodata=None)
         with rasterio.open(cr_path, "w", **prof) as cdst, rasterio.open(ev_path, "w", **ev_prof) as edst, \
-                rasterio.open(mpath, "w", **m_prof) as mdst, rasterio.open(bpaths[0], "w", **m_prof) as bdst, \
-                rasterio.open(bpaths[1], "w", **m_prof) as adst:
+                rasterio.open(mpath, "w", **m_prof) as mdst, \
+                rasterio.open(bpaths[0], "w", **dict(m_prof, count=2)) as bdst, \
+                rasterio.open(bpaths[1], "w", **dict(m_prof, count=2)) as adst:
             for i, (core, read) in enumerate(iter_windows(gw, gh, size, halo)):
                 check_cancel(cancel)
                 xb, vb = read_b(read)
@@ -715,7 +732,7 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                     cdst.write(np.full((1,) + (int(core.height), int(core.width)), -1.0, np.float32), window=core)
                     edst.write(np.zeros((N_EVIDENCE, int(core.height), int(core.width)), np.uint8), window=core)
                     for dst in (mdst, bdst, adst):
-                        dst.write(np.zeros((1, int(core.height), int(core.width)), np.uint8), window=core)
+                        dst.write(np.zeros((dst.count, int(core.height), int(core.width)), np.uint8), window=core)
                     continue
                 xb = rad.before(xb)
                 xa = rad.after(xa)
@@ -753,10 +770,10 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
                 cdst.write(out[sl][None], window=core)
                 edst.write(ev[:, sl[0], sl[1]], window=core)
                 mdst.write(mask[sl].astype(np.uint8)[None], window=core)
-                bld = [pcc_buildings(m_, x_, v, t_, px_m)[sl] for m_, x_, t_ in ((mbi_b, xb, tau_date[0]),
-                                                                                   (mbi_a, xa, tau_date[1]))]
-                bdst.write(bld[0].astype(np.uint8)[None], window=core)
-                adst.write(bld[1].astype(np.uint8)[None], window=core)
+                for dst, m_, x_, t_, g_ in ((bdst, mbi_b, xb, tau_date[0], grad_ref[0]),
+                                            (adst, mbi_a, xa, tau_date[1], grad_ref[1])):
+                    b_, merged_ = pcc_buildings(m_, x_, v, t_, px_m, g_)
+                    dst.write(np.stack([b_ * (1 + merged_), merged_])[:, sl[0], sl[1]].astype(np.uint8), window=core)
                 _p = prog(0.15, 0.85)
                 if _p:
                     _p((i + 1) / total)
@@ -793,12 +810,13 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
             water_colours = (ctx.water_colour, (water_rb_a[0] / water_rb[2], water_rb_a[1] / water_rb[2])) \
                 if ctx.water_colour is not None else None
             with rasterio.open(bpaths[0]) as b0, rasterio.open(bpaths[1]) as b1:
-                for after_side, own, other in ((True, bpaths[1], b0), (False, bpaths[0], b1)):
+                for after_side, own, own_src, other in ((True, bpaths[1], b1, b0), (False, bpaths[0], b0, b1)):
+                    parents = _Parents(own, size, after_side, es, win_tf, ctx.px_m, water_colours, cancel)
                     for j, poly in enumerate(_polygonize(own, size, cancel)):
                         if j % 50 == 0:
                             check_cancel(cancel)
                         c = _pcc_change(poly, after_side, other, cs, es, win_tf, ctx, ground, min_area_m2,
-                                        changes[:n_before], water_colours)
+                                        changes[:n_before], water_colours, own_src, parents)
                         if c is not None:
                             changes.append(c)
             changes = _structures_first(changes, n_before, ground, min_area_m2)
@@ -872,14 +890,14 @@ def _open_water(path, src, win, bands, f, stem, notes, label, cancel, _unused):
         return None
 
 
-def _polygonize(mask_path: str, size: int, cancel) -> list:
-    """Polygons of the mask, block by block, merged across block seams."""
+def _polygonize(mask_path: str, size: int, cancel, band: int = 1) -> list:
+    """Polygons of the mask (``band`` of the raster), block by block, merged across block seams."""
     interior, seam = [], []
     with rasterio.open(mask_path) as m:
         tf = m.transform
         for core, _ in iter_windows(m.width, m.height, size, 0):
             check_cancel(cancel)
-            a = m.read(1, window=core)
+            a = m.read(band, window=core)
             if not a.any():
                 continue
             wt = window_transform(core, tf)
@@ -971,9 +989,48 @@ def _object_changes(poly, cs, es, tf, ctx: ObjectContext, ground, min_area_m2) -
     return out
 
 
+class _Parents:
+    """The *parents* of one date's carved pieces: the components of its building mask that could not be
+    one building and were cut along their outlines (band 2 of the date's building raster,
+    :func:`.change_pcc.building_components`), polygonised on first use; and whether each is a vessel
+    (:func:`.change_pcc.parent_vessel`), judged once for all of its pieces.
+
+    A piece only knows its own surroundings: one cut out of the middle of a ship's deck has deck, not
+    water, around it, and the water at the other date may differ in colour from the open sea (a wake,
+    stirred-up silt, a neighbour's shadow). Whether the object is a vessel is a question about the whole
+    hull, whose outline lies in water."""
+
+    def __init__(self, path: str, size: int, after: bool, es, tf, px_m: float, water_colours, cancel):
+        self.path, self.size, self.after, self.es, self.tf = path, size, after, es, tf
+        self.px_m, self.water_colours, self.cancel = px_m, water_colours, cancel
+        self._polys = None
+        self._why = {}
+
+    def vessel(self, piece) -> Optional[str]:
+        """Why the parent of the carved piece ``piece`` (a polygon in the grid's coordinates) is a vessel,
+        or None (also when no parent holds it)."""
+        if self._polys is None:
+            self._polys = _polygonize(self.path, self.size, self.cancel, band=2)
+        at = piece.representative_point()
+        k = next((k for k, p in enumerate(self._polys) if p.contains(at)), None)
+        if k is None:
+            return None
+        if k not in self._why:
+            w, _, _, inside = _around(self._polys[k], self.tf, PCC_REACH_M / self.px_m, self.es)
+            if int(w.width) * int(w.height) > PARENT_MAX_PX:
+                # a component grown over a whole district is no hull: not judged (and its window's
+                # evidence bands are not read, which keeps memory bounded on any raster)
+                self._why[k] = None
+            else:
+                self._why[k] = pcc_parent_vessel(inside, self.es.read(window=w), self.after, self.px_m,
+                                                 self.water_colours)
+        return self._why[k]
+
+
 def _pcc_change(poly, after_side, other_src, cs, es, tf, ctx: ObjectContext, ground, min_area_m2,
-                existing, water_colours) -> Optional[Change]:
-    """A new (removed) structure from one date's building footprint, or None (see :mod:`.change_pcc`)."""
+                existing, water_colours, own_src, parents: _Parents) -> Optional[Change]:
+    """A new (removed) structure from one date's building footprint, or None (see :mod:`.change_pcc`);
+    ``own_src``: the date's building raster, ``parents``: the parents of its carved pieces."""
     gp = ground(poly)
     if gp.area < min_area_m2 or gp.area > PCC_MAX_AREA_M2:
         return None
@@ -987,7 +1044,19 @@ def _pcc_change(poly, after_side, other_src, cs, es, tf, ctx: ObjectContext, gro
     ev = es.read(window=w)
     other = other_src.read(1, window=w) > 0
     px_area = gp.area / max(1, int(comp.sum()))
-    v = pcc_judge(comp, other, ev, after_side, ctx.px_m, ctx.min_px, px_area, water_colours)
+    # a piece cut out of a merged component (its outline is the image's, not the building index's)
+    carved = float(own_src.read(2, window=w)[comp].mean()) > 0.5
+    if carved:
+        # a piece cut out of a component that also held a structure the change-magnitude path found: that
+        # structure was the building, the pieces along it are its surroundings (paving, a yard)
+        edge_px = 2.0 * max(abs(tf.a), abs(tf.e))
+        rim = poly.boundary.buffer(edge_px)
+        for c in existing:
+            if c.type in ("new_structure", "removed_structure") and c.polygon.distance(poly) <= edge_px:
+                if c.polygon.buffer(edge_px).intersection(rim).area > PCC_BESIDE_FOUND * rim.area:
+                    return None
+    v = pcc_judge(comp, other, ev, after_side, ctx.px_m, ctx.min_px, px_area, water_colours,
+                  parent=(lambda: parents.vessel(poly)) if carved else None)
     if v.type is None:
         return None
     mag = cs.read(1, window=w)

@@ -18,11 +18,22 @@ date on its own:
   thresholded like any other. Vegetation (excess green, Woebbecke et al. 1995) is
   never a roof.
 * **Segmentation.** Building pixels opened by a disc of about 1 m (roof fittings,
-  cars and the bright rims of shadows go), connected components.
+  cars and the bright rims of shadows go), connected components. Where roofs are
+  hardly brighter than the ground around them (grey roofs on sunlit bare soil) the
+  threshold takes roofs, yards and driveways together; a component that cannot be
+  one building (too large, or not rectangular) is split along the colour outlines
+  inside it (Di Zenzo's gradient, which also sees a grey roof on brown soil of the
+  same brightness) and at necks narrower than a building (:func:`split_merged`).
+  Such *carved* pieces are judged more strictly (see below), and each keeps the
+  component it was cut out of, its *parent*.
 * **Objects** (decided in :func:`judge`): a footprint between the minimum area and
   ``MAX_AREA_M2``, compact and rectangular (its area fills a good share of its
   minimum-area bounding rectangle: Ok 2013's footprint test), neither on water nor
-  surrounded by water at the date it stands (a vessel), and not in open water.
+  surrounded by water at the date it stands (a vessel), and not in open water
+  (:func:`vessel`), and with a cast shadow beside it at the date it stands
+  (``SHADOW_MIN`` of the ring around it; the sun's direction is not known): a
+  raised structure casts one, a flat bright surface (a concrete pad, bare ground)
+  does not (Sirmacek & Unsalan 2009; Ok 2013).
 
 A ``new_structure`` is a building of AFTER whose footprint was *not* building-like
 at BEFORE (under 30 % of it is BEFORE building) and whose appearance changed (the
@@ -38,7 +49,15 @@ that came or left), nor where its own surroundings, or the ground up to
 covers or deck cargo). And a footprint whose *outline* stands at both dates (the
 normalised correlation of the two dates' brightness gradients along it exceeds
 ``OUTLINE_SAME``: a roof re-covered in another colour, a house finished) is not new,
-however much its colour changed. ``removed_structure`` is the same with the dates swapped. The change-magnitude
+however much its colour changed. A carved piece must also not be building at the
+other date at all (``OTHER_MAX``, with no override by a strong appearance change:
+its outline is the image's, not the building index's), and is dropped when it lies
+along a structure the change-magnitude path already found (that structure was the
+building; the pieces along it are its paving or yard), or when its parent is a
+vessel (:func:`parent_vessel`): a ship's deck is cut along its white deck lines
+into hatch-sized pieces, each with deck rather than water around it, so the sea
+around the hull and the water at the other date are tests of the whole hull, not
+of a piece. ``removed_structure`` is the same with the dates swapped. The change-magnitude
 path keeps its own decisions (other_surface, water changes, and its structures);
 this path adds the buildings it did not find.
 """
@@ -47,7 +66,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 from scipy import ndimage
@@ -72,6 +91,7 @@ from .change_objects import (
     WATER_COLOUR_DIST,
     outline_correlation,
     rectangularity,
+    shadow_support,
 )
 
 GROW_M = 3.0  # how far a roof's lit facets grow into its shaded ones (metres) ...
@@ -86,6 +106,15 @@ HIDDEN_MAX = 0.3  # share of the footprint in shadow at the other date above whi
 WATER_MAX = 0.3  # share of water (at the date it stands) above which a bright compact object is a vessel
 VESSEL_REACH_M = 20.0  # how far beyond a footprint the sea around a vessel's hull is looked for (metres)
 FAR_WATER_MAX = 0.4  # share of water that far out, at the date it stands, above which it is a vessel
+
+EDGE_K = 3.0  # a colour outline inside an over-large component: gradient this many times the image's median
+SPLIT_OPEN_M = 1.5  # radius of the opening that separates surfaces touching through a gap in an outline:
+# a building is at least twice this wide (metres)
+SPLIT_MIN_M2 = 20.0  # components smaller than this (a shed, a car) are not worth splitting (m2)
+NECK_M = 3.0  # half the width of the narrowest building that the split of a merged component keeps (metres)
+
+BESIDE_FOUND = 0.25  # share of a carved piece's outline along a structure already found (see change._pcc_change)
+SHADOW_MIN = 0.12  # share of the ground around a footprint in shadow at the date it stands (see _judge)
 
 DEBUG = False
 
@@ -106,6 +135,16 @@ def mbi_histogram(m: np.ndarray, x: np.ndarray, valid: np.ndarray) -> np.ndarray
 
 def buildings(m: np.ndarray, x: np.ndarray, valid: np.ndarray, tau: float, px_m: float) -> np.ndarray:
     """Building pixels of one date: MBI above the date's own threshold, not vegetation, opened."""
+    return building_components(m, x, valid, tau, px_m)[0]
+
+
+def building_components(m: np.ndarray, x: np.ndarray, valid: np.ndarray, tau: float, px_m: float,
+                        grad_ref: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`buildings` and the mask of the components that :func:`split_merged` cut up: a footprint
+    inside that mask is a *carved* piece (its outline is the image's, not the building index's), and the
+    connected part of the mask around it is its *parent*, the component it was cut out of.
+    ``grad_ref``: the image's median colour gradient (:func:`gradient_scale` over sample windows), so
+    that every block splits alike; the block's own when not given."""
     land = ~vegetation(x) & valid
     seed = (m > tau) & land
     # a roof's shaded facet has a lower MBI than its lit one: grow the lit facets a few metres into
@@ -113,7 +152,123 @@ def buildings(m: np.ndarray, x: np.ndarray, valid: np.ndarray, tau: float, px_m:
     near = ndimage.binary_dilation(seed, _disk(max(1, int(round(GROW_M / px_m)))))
     b = seed | (near & (m > GROW_FRACTION * tau) & land)
     b = ndimage.binary_opening(b, _disk(max(1, int(round(OPEN_M / px_m)))))
-    return ndimage.binary_fill_holes(b)
+    b = ndimage.binary_fill_holes(b)
+    return split_merged(b, x, valid, px_m, grad_ref)
+
+
+def colour_gradient(x: np.ndarray, px_m: float) -> np.ndarray:
+    """Di Zenzo's (1986) colour gradient of a normalised image (bands, h, w): the square root of the
+    largest eigenvalue of the bands' summed gradient structure tensor, after a light Gaussian (about
+    half a metre) that removes pixel noise. It is high on outlines between surfaces of different
+    brightness *or* colour (a grey roof on brown soil of the same brightness still has one)."""
+    sig = max(0.7, 0.5 / px_m)
+    gxx = gyy = gxy = 0.0
+    for band in x[:3]:
+        sm = ndimage.gaussian_filter(np.asarray(band, np.float32), sig)
+        gx = ndimage.sobel(sm, axis=1) / 8.0
+        gy = ndimage.sobel(sm, axis=0) / 8.0
+        gxx = gxx + gx * gx
+        gyy = gyy + gy * gy
+        gxy = gxy + gx * gy
+    return np.sqrt(0.5 * (gxx + gyy + np.sqrt((gxx - gyy) ** 2 + 4.0 * gxy * gxy)))
+
+
+def _unbuildable(lab: np.ndarray, n: int, px_area: float, min_px: int) -> np.ndarray:
+    """Per label (index 0 = background, False): a component that no footprint test would accept as
+    one building: larger than ``MAX_AREA_M2``, or of building size but not rectangular (``RECT_MIN``)."""
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    bad = sizes * px_area > MAX_AREA_M2
+    for i, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is not None and not bad[i] and sizes[i] >= min_px:
+            c = lab[sl] == i
+            bad[i] = rectangularity(c) < RECT_MIN
+    bad[0] = False
+    return bad
+
+
+def gradient_scale(x: np.ndarray, valid: np.ndarray, px_m: float) -> float:
+    """Median :func:`colour_gradient` over the valid, non-vegetated pixels (the texture of a plain
+    surface; 0 when there are none)."""
+    sel = valid & ~vegetation(x)
+    if not sel.any():
+        return 0.0
+    return float(np.median(colour_gradient(x, px_m)[sel]))
+
+
+def _regrow(cores: np.ndarray, allowed: np.ndarray, r: int) -> np.ndarray:
+    """Each connected part of ``cores`` takes back the ``allowed`` pixels within ``r`` of it that are
+    nearer to it than to any other part, with a pixel's gap left between two parts (so they stay
+    separate footprints)."""
+    cl, n = ndimage.label(cores)
+    if n == 0:
+        return cores
+    # parts numbered from the smallest: where two parts meet, the larger (the ground around a roof)
+    # gives up the pixel, so a roof keeps its whole footprint
+    rank = np.zeros(n + 1, np.int32)
+    rank[1:] = np.argsort(np.argsort(np.bincount(cl.ravel(), minlength=n + 1)[1:], kind="stable"),
+                          kind="stable") + 1
+    cl = rank[cl]
+    dist, (iy, ix) = ndimage.distance_transform_edt(cl == 0, return_indices=True)
+    near = cl[iy, ix] * (allowed & (dist <= r))
+    # a pixel with a lower-numbered (smaller) part among its eight neighbours is left out: no two parts
+    # touch, even at a corner (footprints are traced with 8-connectivity)
+    lowest = ndimage.minimum_filter(np.where(near > 0, near, n + 1), size=3, mode="constant", cval=n + 1)
+    return (near > 0) & (lowest >= near)
+
+
+def split_merged(b: np.ndarray, x: np.ndarray, valid: np.ndarray, px_m: float,
+                 grad_ref: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """Components of a building mask that cannot be one building (larger than ``MAX_AREA_M2``, or not
+    rectangular: several surfaces merged) are split along the outlines inside them.
+
+    Where roofs are hardly brighter than the ground around them (grey roofs on sunlit bare soil), the
+    MBI threshold takes roofs, yards and driveways together and a whole suburb is one component, which
+    no footprint test can accept. Such a component is several surfaces merged:
+
+    1. its pixels on a colour outline (Di Zenzo gradient above ``EDGE_K`` times the image's median
+       gradient, i.e. well above the texture of a plain surface, widened by a pixel) are taken out and
+       what is left is opened by a disc of ``SPLIT_OPEN_M``, so that surfaces touching through a gap in
+       an outline come apart;
+    2. pieces that still cannot be one building are surfaces joined by necks narrower than the
+       narrowest building (2 x ``NECK_M``) where the outline between them is faint: an opening by a
+       disc of ``NECK_M`` cuts the necks;
+    3. each piece takes back the pixels of the merged component (outline band, corners the openings
+       rounded off) that are nearer to it than to any other piece, up to the width taken away, so a
+       roof's area is not shrunk by the split.
+
+    Each piece is then judged like any other component (size, rectangularity, appearance, outline).
+    Components that can be one building are kept as they are (a roof's ridge is an outline too).
+    Returns the new mask and the mask of the components that were split."""
+    px_area = px_m * px_m
+    lab, n = ndimage.label(b)
+    none = np.zeros_like(b)
+    if n == 0:
+        return b, none
+    min_px = max(5, int(SPLIT_MIN_M2 / px_area))
+    big = _unbuildable(lab, n, px_area, min_px)
+    if not big.any():
+        return b, none
+    sel = valid & ~vegetation(x)
+    if not sel.any():
+        return b, none
+    g = colour_gradient(x, px_m)
+    merged = big[lab]
+    # an outline one pixel wider: a Gaussian-smoothed step is about that wide beyond its crest
+    ref = grad_ref if grad_ref else float(np.median(g[sel]))
+    edge = ndimage.binary_dilation(g > EDGE_K * ref)
+    r1 = max(1, int(round(SPLIT_OPEN_M / px_m)))
+    pieces = ndimage.binary_opening(merged & ~edge, _disk(r1))
+    lab, n = ndimage.label(pieces)
+    if n:
+        still = _unbuildable(lab, n, px_area, min_px)
+        if still.any():
+            rest = still[lab]
+            r2 = max(1, int(round(NECK_M / px_m)))
+            pieces = (pieces & ~rest) | _regrow(ndimage.binary_opening(rest, _disk(r2)), rest, r2)
+    # (no hole filling here: the merged component's holes were filled before, and a piece that encloses
+    # others, a yard around its roofs, must not swallow them)
+    pieces = _regrow(pieces, merged, r1 + 2)
+    return (b & ~merged) | pieces, merged
 
 
 def _disk(r: int) -> np.ndarray:
@@ -138,18 +293,22 @@ class Verdict:
 
 
 def judge(comp: np.ndarray, other: np.ndarray, ev: np.ndarray, after: bool, px_m: float, min_px: int,
-          px_area_m2: float, water_colours=None) -> Verdict:
+          px_area_m2: float, water_colours=None, parent: Optional[Callable[[], Optional[str]]] = None) -> Verdict:
     """Whether one date's building component (mask ``comp`` in a window, ``other`` the other date's
     building pixels, ``ev`` the evidence bands) is a new (after) / removed (before) structure;
     ``water_colours``: the (r, b) chromaticity of the scene's open water at BEFORE and at AFTER, when
-    known."""
-    v = _judge(comp, other, ev, after, px_m, min_px, px_area_m2, water_colours)
+    known; ``parent``: for a *carved* piece, one that :func:`split_merged` cut out of a larger component
+    (its outline is not the building index's; see the module docstring), a callable that says why that
+    component, its parent, is a vessel (:func:`parent_vessel`) or None; it is asked
+    last, once the piece itself passed. None for a component as the building index drew it."""
+    v = _judge(comp, other, ev, after, px_m, min_px, px_area_m2, water_colours, parent)
     if DEBUG:
-        print("   pcc", "after" if after else "before", int(comp.sum()), v.type, v.reason)
+        print("   pcc", "after" if after else "before", "whole" if parent is None else "carved", int(comp.sum()),
+              v.type, v.reason)
     return v
 
 
-def _judge(comp, other, ev, after, px_m, min_px, px_area_m2, water_colours) -> Verdict:
+def _judge(comp, other, ev, after, px_m, min_px, px_area_m2, water_colours, parent) -> Verdict:
     d_min = APPEARANCE_MIN
     n = int(comp.sum())
     if n < min_px:
@@ -159,39 +318,23 @@ def _judge(comp, other, ev, after, px_m, min_px, px_area_m2, water_colours) -> V
     rect = rectangularity(comp)
     if rect < RECT_MIN:
         return Verdict(None, 0.0, f"not rectangular ({rect:.2f})")
-    water = ev[E_WATER]
-    w_now = (water & (2 if after else 1)) > 0
-    w_both = (water & 3) == 3
-    if w_now[comp].mean() > WATER_MAX:
-        return Verdict(None, 0.0, "on water at the date it stands (a vessel)")
-    r = max(2, int(round(6.0 / px_m)))
-    ring = ndimage.binary_dilation(comp, iterations=r) & ~comp
-    if ring.any() and (w_both[ring].mean() > 0.2 or w_now[ring].mean() > WATER_MAX):
-        # a building's surroundings are land at the date it stands; a bright compact object in water
-        # at that date is a vessel (a pier or quay extended is typed by the change-magnitude path)
-        return Verdict(None, 0.0, "in water at the date it stands (a vessel)")
-    # a hatch cover or a deck cargo: the hull around it is not water, the sea beyond the hull is
-    far = ndimage.binary_dilation(comp, iterations=max(r + 1, int(round(VESSEL_REACH_M / px_m)))) & \
-        ~ndimage.binary_dilation(comp, iterations=r)
-    if far.any() and w_now[far].mean() > FAR_WATER_MAX:
-        return Verdict(None, 0.0, f"water beyond its surroundings at the date it stands ({w_now[far].mean():.2f})")
-    # where it stands was water at the other date (a vessel that came or left), by the water mask and by
-    # the colour of the scene's open water (dark woodland can fool the mask, not the colour test)
-    w_other = (water & (1 if after else 2)) > 0
-    rk, bk = (E_RB, E_BB) if after else (E_RA, E_BA)
-    water_colour = water_colours[0 if after else 1] if water_colours is not None else None
-    if water_colour is not None and w_other[comp].mean() > 0.5:
-        dist = np.hypot(ev[rk][comp] / CHROMA_SCALE - water_colour[0], ev[bk][comp] / CHROMA_SCALE - water_colour[1])
-        if DEBUG:
-            print("   other-date colour distance to the water's", float(np.median(dist)))
-        if float(np.median(dist)) < 2 * WATER_COLOUR_DIST:
-            return Verdict(None, 0.0, "on water at the other date (a vessel that came or left)")
+    why = vessel(comp, ev, after, px_m, water_colours)
+    if why is not None:
+        return Verdict(None, 0.0, why)
     # mostly in a (non-vegetated) shadow at the other date: the sun moved, or something tall beside it
     # hid it; a roof is not judged absent where it could not be seen
     flags = ev[E_FLAGS]
     hidden = ((flags & (F_SHADOW_B if after else F_SHADOW_A)) > 0) & ((flags & (F_VEG_B if after else F_VEG_A)) == 0)
     if hidden[comp].mean() > HIDDEN_MAX:
         return Verdict(None, 0.0, f"in shadow at the other date ({hidden[comp].mean():.2f})")
+    # a raised structure casts a shadow beside it at the date it stands; a flat bright surface (a concrete
+    # pad, bare ground, a car park) does not. The sun's direction is not known, so the shadow is looked for
+    # all around (shadow_support's ring of 4 m): it lies along one or two sides only, hence a small share
+    # (the object path's SEGMENT_SHADOW for flat roof segments)
+    own_shadow = (flags & (F_SHADOW_A if after else F_SHADOW_B)) > 0
+    sup = shadow_support(comp, own_shadow, None, px_m)
+    if sup < SHADOW_MIN:
+        return Verdict(None, 0.0, f"no cast shadow beside it ({sup:.2f} < {SHADOW_MIN:.2f})")
     d = float(np.median(appearance_change(ev)[comp]))
     cover = float(other[comp].mean())
     # the same outline at both dates (a roof re-covered, a house finished): not a new structure
@@ -200,8 +343,78 @@ def _judge(comp, other, ev, after, px_m, min_px, px_area_m2, water_colours) -> V
         return Verdict(None, 0.0, f"same outline at both dates ({oc:.2f})")
     if d < d_min:
         return Verdict(None, 0.0, f"appearance unchanged ({d:.2f} < {d_min:.2f})")
+
+    # a piece cut out of a merged component (one with a ``parent``) has only the image's outlines for a
+    # shape, not the building index's: where the other date's classification also fired over it, nothing
+    # says the building is what changed (bare soil, a yard or a car park re-surfaced), however much its
+    # colour did
+    carved = parent is not None
+    if carved and cover >= OTHER_MAX:
+        return Verdict(None, 0.0, f"carved piece, building at both dates ({cover:.2f})")
     if cover >= OTHER_MAX and d < max(APPEARANCE_STRONG, 2 * d_min):
         return Verdict(None, 0.0, f"building at both dates ({cover:.2f}, appearance {d:.2f})")
+    # the vessel tests of the whole component a piece was cut out of: a ship's deck cut along its deck
+    # lines is a vessel however building-like each hatch-sized piece of it is
+    why = parent() if carved else None
+    if why is not None:
+        return Verdict(None, 0.0, f"cut out of a vessel: {why}")
     score = float(np.clip(1.0 - math.exp(-(d / d_min - 0.5) * (1.0 - cover)), 0.0, 1.0))
     return Verdict("new_structure" if after else "removed_structure", score,
-                   f"rect {rect:.2f} d {d:.2f} ring water {w_both[ring].mean():.2f}/{(water[ring] > 0).mean():.2f}")
+                   f"rect {rect:.2f} d {d:.2f} cover {cover:.2f}")
+
+
+def parent_vessel(parent: np.ndarray, ev: np.ndarray, after: bool, px_m: float,
+                  water_colours=None) -> Optional[str]:
+    """Why the component ``parent`` that carved pieces were cut out of is a vessel (:func:`vessel`), or
+    None: the parent is judged as :func:`judge` judges a component as the building index drew it, whose
+    vessel tests come only after its shape test, but without the building size limit (a hull is larger
+    than most buildings). Only a component of a hull's shape can be one: a hull is one compact,
+    rectangular outline (``RECT_MIN``; a pointed or rounded bow takes little of its bounding rectangle),
+    whereas the roofs, yards and streets of a block grown together are not, and the water along their
+    long, ragged outline (a river bank, a pond, dark fields the water mask took) says nothing about the
+    pieces inside."""
+    if rectangularity(parent) < RECT_MIN:
+        return None
+    return vessel(parent, ev, after, px_m, water_colours)
+
+
+def vessel(comp: np.ndarray, ev: np.ndarray, after: bool, px_m: float, water_colours=None) -> Optional[str]:
+    """Why the bright component ``comp`` (a mask in a window of the evidence bands ``ev``, reaching
+    ``VESSEL_REACH_M`` beyond it) of one date (AFTER when ``after``) is a vessel rather than a building,
+    or None. A building stands on land, among land, at the date it stands; a hull lies on water or in it,
+    and a vessel that came or left lies where the other date has water:
+
+    * on water at the date it stands (over ``WATER_MAX`` of it: the water mask takes in what lies
+      wholly in water, a ship at anchor);
+    * in water at that date: the ring 6 m around it is water at both dates (over a fifth) or at that
+      date (over ``WATER_MAX``);
+    * water beyond its surroundings (over ``FAR_WATER_MAX`` of the ground 6 m to ``VESSEL_REACH_M``
+      out): a hatch cover or a deck cargo, whose surroundings are the hull, not water;
+    * on water at the other date (over half of it by the water mask) whose colour at that date is the
+      scene's open water's (``water_colours``: the (r, b) chromaticity of open water at BEFORE and at
+      AFTER, when known; dark woodland can fool the mask, not the colour test).
+
+    A pier or quay extended is typed by the change-magnitude path, not here."""
+    water = ev[E_WATER]
+    w_now = (water & (2 if after else 1)) > 0
+    w_both = (water & 3) == 3
+    if w_now[comp].mean() > WATER_MAX:
+        return "on water at the date it stands (a vessel)"
+    r = max(2, int(round(6.0 / px_m)))
+    near = ndimage.binary_dilation(comp, iterations=r)
+    ring = near & ~comp
+    if ring.any() and (w_both[ring].mean() > 0.2 or w_now[ring].mean() > WATER_MAX):
+        return "in water at the date it stands (a vessel)"
+    far = ndimage.binary_dilation(comp, iterations=max(r + 1, int(round(VESSEL_REACH_M / px_m)))) & ~near
+    if far.any() and w_now[far].mean() > FAR_WATER_MAX:
+        return f"water beyond its surroundings at the date it stands ({w_now[far].mean():.2f})"
+    w_other = (water & (1 if after else 2)) > 0
+    rk, bk = (E_RB, E_BB) if after else (E_RA, E_BA)
+    water_colour = water_colours[0 if after else 1] if water_colours is not None else None
+    if water_colour is not None and w_other[comp].mean() > 0.5:
+        dist = np.hypot(ev[rk][comp] / CHROMA_SCALE - water_colour[0], ev[bk][comp] / CHROMA_SCALE - water_colour[1])
+        if DEBUG:
+            print("   other-date colour distance to the water's", float(np.median(dist)))
+        if float(np.median(dist)) < 2 * WATER_COLOUR_DIST:
+            return "on water at the other date (a vessel that came or left)"
+    return None
