@@ -27,7 +27,6 @@ CRS, or does not cover the image as far as the detector reads around the area of
 
 from __future__ import annotations
 
-import math
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import rasterio
@@ -38,7 +37,7 @@ from shapely.geometry import box, mapping, shape
 from shapely.ops import unary_union
 
 from .errors import InputError
-from .geo import dataset_ground_scale
+from .geo import crs_units_per_metre, dataset_ground_scale
 
 REACH_M = 150.0  # the detectors look this far around a footprint (half the longest common hull)
 COVER_MIN = 0.8  # share of a footprint that vessels cover above which it is vessel traffic (a pier extended
@@ -68,10 +67,9 @@ def usable_water(water_path: Optional[str], path: str, aoi_geom) -> Optional[str
             if src.crs is None or ws.crs is None or ws.crs != src.crs:
                 return None
             scale = dataset_ground_scale(src)
-            t = src.transform
-            crs_per_m = math.sqrt(abs(t.a * t.e - t.b * t.d)) / scale.mean_m
+            reach = read_halo_m(scale.mean_m) * crs_units_per_metre(src.transform, scale)
             tol = 2.0 * max(abs(ws.transform.a), abs(ws.transform.e))
-            need = box(*src.bounds).intersection(aoi_geom.buffer(read_halo_m(scale.mean_m) * crs_per_m))
+            need = box(*src.bounds).intersection(aoi_geom.buffer(reach))
             return water_path if box(*ws.bounds).buffer(tol).contains(need) else None
     except rasterio.errors.RasterioIOError:
         return None

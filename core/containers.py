@@ -127,7 +127,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from .errors import InputError
-from .geo import GroundScale, dataset_ground_scale
+from .geo import GroundScale, crs_units_per_metre, dataset_ground_scale
 from .raster import (
     CancelCheck,
     Progress,
@@ -514,6 +514,7 @@ def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, brig
     for vc, o, ev, prof in rows_m:
         row_out: List[_Box] = []
         row_bays = []
+        lo_, hi_ = band(vc)
         for (ua_px, ub_px, ft) in bays:
             j0 = int(math.floor(ua_px)) + shrink
             j1 = int(math.ceil(ub_px)) - shrink
@@ -524,7 +525,6 @@ def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, brig
             cov = float(seg.mean())
             t_cell = p.cell_t
             if gch is not None:
-                lo_, hi_ = band(vc)
                 rel = float(br[lo_:hi_, j0:j1].mean()) / max(float(gch[lo_:hi_, j0:j1].mean()), 1e-4)
                 if rel < SHADOW_CELL_REL:
                     t_cell = CELL_T_SHADOW
@@ -944,9 +944,7 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                 stacks = [st for st in stacks if aoi_u.contains(st.polygon.centroid)]
             # ------------------------------------------------------------------ yards
             if auto:
-                t = src.transform
-                crs_per_m = math.sqrt(abs(t.a * t.e - t.b * t.d) / (scale.x_m * scale.y_m))
-                yard_list = _auto_yards(stacks, crs_per_m, stack_tiers,
+                yard_list = _auto_yards(stacks, crs_units_per_metre(src.transform, scale), stack_tiers,
                                         (lambda g: _water_in(wsrc, g)) if wsrc is not None else None,
                                         close_m=max(AUTO_CLOSE_M, 4.0 * px_m),
                                         min_m2=AUTO_MIN_M2 if box_mode else AUTO_MIN_M2_AREA)

@@ -81,3 +81,10 @@ def ground_scale(crs, transform, width: int, height: int, at: Optional[Tuple[flo
 def dataset_ground_scale(src) -> GroundScale:
     """:func:`ground_scale` of an open rasterio dataset."""
     return ground_scale(src.crs, src.transform, src.width, src.height)
+
+
+def crs_units_per_metre(transform, scale: GroundScale) -> float:
+    """CRS units per ground metre at the point ``scale`` was measured: the square root of a pixel's
+    area in CRS units over its area on the ground (a Web Mercator unit is cos(latitude) ground metres)."""
+    t = transform
+    return math.sqrt(abs(t.a * t.e - t.b * t.d) / (scale.x_m * scale.y_m))
