@@ -71,7 +71,10 @@ Method
    ribbed roof or a slab cut into bays shows none), or when its boxes are all
    one colour -- in brightness or, for 8 boxes or more, in hue: ribs, skylights
    and shade vary a roof's brightness, not its hue -- while a yard block mixes
-   the colours of many lines.
+   the colours of many lines. At coarser pixels (0.6-1 m), a block of 8 cells or
+   more whose boundaries repeat more strongly at a parked vehicle's pitch (3.3-5 m,
+   across or along its rows) than at a box row's (2.5-3.2 m) is a trailer, lorry
+   or car park (:func:`_vehicle_pitch`).
 7. **Coarse pixels** (area mode, > 1 m): boxes are not resolved; the pixels
    of step 2 cover the blocks; their area times the share of a block that is
    box footprint (``AREA_FILL`` = 0.83: 2.44 m boxes at a ~2.8 m row pitch and
@@ -153,6 +156,9 @@ VARIETY_T = 0.2  # median log-colour spread of a block's boxes below which it is
 BAY_SUPPORT_T = 0.5  # share of a block's bay boundaries that must show box ends
 ROW_ENDS_MIN = 3  # internal boundaries a row needs before its own box ends are asked for
 ROW_ENDS_MAX_M = 0.6  # pixels up to this size resolve one row's box ends (0.3-0.5 m gap, door shade)
+VEHICLE_PITCH_M = (3.3, 5.0)  # side-by-side pitch of parked trailers, lorries and car pairs, not of box rows
+VEHICLE_EXCESS = 0.7  # comb contrast at a vehicle pitch over that at a row pitch that makes a block a park
+VEHICLE_MIN_BOXES = 8  # ... judged on blocks of at least this many cells (shorter profiles are noise)
 CELL_T = 0.45  # share of a lattice cell the box mask must cover for a box to be counted there ...
 CELL_T_SHADOW = 0.35  # ... and in a cell darker than SHADOW_CELL_REL x the lit ground (in a stack's shadow)
 SHADOW_CELL_REL = 0.6
@@ -544,7 +550,56 @@ def _block_boxes(lab_slice, comp: np.ndarray, m: np.ndarray, x: np.ndarray, brig
         if p.px <= ROW_ENDS_MAX_M and not _row_shows_ends(o, ev, row_bays, p.px):
             continue  # a surface cut into cells by its neighbours' box ends, not a row of boxes
         out.extend(row_out)
+    if p.px > ROW_ENDS_MAX_M and len(out) >= VEHICLE_MIN_BOXES:
+        du = np.abs(np.diff(ch, axis=2)).sum(axis=0)  # (nv, nu-1): colour change along the rows
+        wu = np.maximum(mk[:, 1:], mk[:, :-1])
+        edge_u = (du * wu).sum(axis=0) / np.maximum(wu.sum(axis=0), 1.0)
+        if _vehicle_pitch(edge_v, edge_u, p.px) > VEHICLE_EXCESS:
+            return []  # a park of trailers, lorries or cars cut into box-sized cells
     return out
+
+
+def _pitch_contrast(edge: np.ndarray, px: float, lo_m: float, hi_m: float) -> float:
+    """Best comb contrast (teeth minus teeth half a pitch away, as in :func:`_fit_rows`) of a
+    boundary profile over pitches ``lo_m``..``hi_m`` and all phases, in units of the
+    profile's mean (all phases of a pitch at once)."""
+    n = len(edge)
+    e = edge / max(float(edge.mean()), 1e-9)
+
+    def comb(pp: float, ph: np.ndarray) -> np.ndarray:
+        pos = ph[:, None] + pp * np.arange(int(n / pp) + 2)[None, :]
+        ok = pos < n - 1
+        i = np.floor(np.where(ok, pos, 0.0)).astype(int)
+        t = np.where(ok, pos, 0.0) - i
+        vals = e[i] * (1 - t) + e[np.minimum(i + 1, n - 1)] * t
+        cnt = ok.sum(axis=1)
+        return np.where(cnt >= 2, (vals * ok).sum(axis=1) / np.maximum(cnt, 1), -1.0)
+
+    best = -1e9
+    for pm in np.arange(lo_m, hi_m + 1e-6, 0.05):
+        pp = pm / px
+        ph = np.arange(0.0, pp, 0.2)
+        best = max(best, float((comb(pp, ph) - comb(pp, ph + pp / 2)).max()))
+    return best
+
+
+def _vehicle_pitch(edge_v: np.ndarray, edge_u: np.ndarray, px: float) -> float:
+    """How much more regular a block's boundaries are at a vehicle's pitch than at a box row's.
+
+    Boxes stand in rows 2.44 m wide at a 2.5-3.2 m pitch, end to end along a row (6.1 or
+    12.2 m). Vehicles are parked side by side with room to open a door or walk between
+    them: trailers and lorries (2.55 m wide) at 3.4-4.5 m, car pairs nose to nose at about
+    5 m. At 1 m a trailer park is cut into the lattice of a yard block either way round --
+    rows along the trailers at the wrong pitch, or across them with a trailer gap every
+    3-4 pixels along each 'row' -- and its cells pass every other test. Its boundaries
+    then repeat more strongly at 3.3-5 m (across or along the rows) than at the row pitch
+    across them. Returns that excess (comb contrast in units of each profile's mean; over
+    the synthetic yards' blocks of 8 boxes or more at 1 m it is at most 0.5, over the
+    trailer and car parks' 0.6-1.7)."""
+    lo, hi = VEHICLE_PITCH_M
+    rows = _pitch_contrast(edge_v, px, PITCH_MIN_M, PITCH_MAX_M)
+    vehicles = max(_pitch_contrast(edge_v, px, lo, hi), _pitch_contrast(edge_u, px, lo, hi))
+    return vehicles - rows
 
 
 def _row_shows_ends(o: np.ndarray, ev: np.ndarray, cells: List[Tuple[float, float]], px: float) -> bool:

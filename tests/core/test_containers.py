@@ -137,14 +137,39 @@ def _lookalike_teu_without_yards(synth_scene, gsd, seeds, size=1024):
     return look, true, auto_teu
 
 
-def test_lookalikes_at_1_m_add_little(synth_scene):
-    """Car and trailer parks, ribbed roofs and heaps without YARDS (automatic yards).
+def test_lookalikes_at_1_m_add_under_5_percent_per_scene(synth_scene):
+    """Car and trailer parks, ribbed roofs and heaps without YARDS (automatic yards), each
+    scene on its own under the 5 % bar.
 
-    Bar 5 % of the true yard TEU; measured 6 % pooled over these seeds (7.3 % on seed 7,
-    0 % on seed 3; bench/eval_containers.py), so this guards 10 %: before the hue test
-    roofs and heaps added 200-900 %."""
-    look, true, _ = _lookalike_teu_without_yards(synth_scene, 1.0, (3, 7))
-    assert look <= 0.10 * true
+    Seed 7's trailer park (trailers side by side at 3.4-4.2 m) was cut into a yard block's
+    lattice and added 114 TEU (7.1 % of the true yard TEU) until a block repeating more
+    strongly at a vehicle's pitch than at a box row's was dropped; now 0 % on seeds 3 and
+    7 (bench/eval_containers.py: 0-1.8 % over seeds 3, 5, 7, 11, 17, 21; seed 17's trailer
+    park was 23.7 %). Before the hue test roofs and heaps added 200-900 %."""
+    for seed in (3, 7):
+        look, true, _ = _lookalike_teu_without_yards(synth_scene, 1.0, (seed,))
+        assert look <= 0.05 * true, seed
+
+
+def test_vehicle_pitch_tells_parks_from_box_rows():
+    """Boundary profiles of a block at 1 m: box rows 2.44 m wide at a 2.8 m pitch repeat at the
+    row pitch across the rows and at the box ends (6.3 m) along them; trailers side by side at
+    3.8 m repeat at 3.8 m, across the 'rows' or along them, whichever way the lattice was laid."""
+    from quayside.core.containers import VEHICLE_EXCESS, _vehicle_pitch
+
+    rng = np.random.default_rng(5)
+    x = np.arange(80) * 1.0 + 0.5  # pixel centres, metres
+
+    def gaps(pitch, width, n=80):
+        # colour change at a pixel: the boundary between two objects falls in it
+        phase = (x % pitch)
+        return np.where(np.minimum(phase, pitch - phase) < 0.6, 1.0, 0.15) + rng.uniform(0, 0.1, n)
+
+    rows_v, ends_u = gaps(2.8, 2.44), gaps(6.3, 6.06)
+    trailers_v, flat_u = gaps(3.8, 2.55), 0.15 + rng.uniform(0, 0.1, 80)
+    assert _vehicle_pitch(rows_v, ends_u, 1.0) < 0.5 * VEHICLE_EXCESS
+    assert _vehicle_pitch(trailers_v, flat_u, 1.0) > VEHICLE_EXCESS  # rows along the trailers
+    assert _vehicle_pitch(flat_u, trailers_v, 1.0) > VEHICLE_EXCESS  # rows across them
 
 
 def test_car_parks_at_0_5_m_add_under_5_percent(synth_scene):
