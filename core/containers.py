@@ -588,14 +588,16 @@ def _vehicle_pitch(edge_v: np.ndarray, edge_u: np.ndarray, px: float) -> float:
 
     Boxes stand in rows 2.44 m wide at a 2.5-3.2 m pitch, end to end along a row (6.1 or
     12.2 m). Vehicles are parked side by side with room to open a door or walk between
-    them: trailers and lorries (2.55 m wide) at 3.4-4.5 m, car pairs nose to nose at about
-    5 m. At 1 m a trailer park is cut into the lattice of a yard block either way round --
-    rows along the trailers at the wrong pitch, or across them with a trailer gap every
-    3-4 pixels along each 'row' -- and its cells pass every other test. Its boundaries
+    them: trailers and lorries (2.55 m wide) at 3.4-4.5 m; cars, 4.6 m long, stand in pairs
+    nose to nose, so across their rows they repeat every 5 m or so. At 1 m a trailer park
+    is cut into the lattice of a yard block either way round -- rows along the trailers at
+    the wrong pitch, or across them with a trailer gap every 3-4 pixels along each 'row' --
+    and its cells pass every other test. Its boundaries
     then repeat more strongly at 3.3-5 m (across or along the rows) than at the row pitch
     across them. Returns that excess (comb contrast in units of each profile's mean; over
-    the synthetic yards' blocks of 8 boxes or more at 1 m it is at most 0.5, over the
-    trailer and car parks' 0.6-1.7)."""
+    the yard blocks of 8 boxes or more of five synthetic ports at 1 m it is at most 0.5,
+    over their trailer and car parks 0.6-1.7). At 0.5 m box tops and shadows add detail at
+    every pitch (yard blocks up to 1.3), and a row's own box ends are asked for instead."""
     lo, hi = VEHICLE_PITCH_M
     rows = _pitch_contrast(edge_v, px, PITCH_MIN_M, PITCH_MAX_M)
     vehicles = max(_pitch_contrast(edge_v, px, lo, hi), _pitch_contrast(edge_u, px, lo, hi))
