@@ -71,7 +71,10 @@ Method
    ribbed roof or a slab cut into bays shows none), or when its boxes are all
    one colour -- in brightness or, for 8 boxes or more, in hue: ribs, skylights
    and shade vary a roof's brightness, not its hue -- while a yard block mixes
-   the colours of many lines. At 0.6 m or finer, a block of 5 cells or more with
+   the colours of many lines. Many lines paint their boxes white or grey, so a
+   block may be mostly neutral; at 0.6 m or finer it is kept when a quarter of
+   its boxes lie far from its median hue (a roof's all lie within 0.04; at 1 m
+   car rows look the same and the median alone decides). At 0.6 m or finer, a block of 5 cells or more with
    over 15 % of its mask in pieces smaller than a box is parked cars, each a body of
    its own (:func:`_small_piece_share`). At coarser pixels (0.6-1 m), a block of 8 cells or
    more whose boundaries repeat more strongly at a parked vehicle's pitch (3.3-5 m,
@@ -154,6 +157,7 @@ GAP_M = 0.4  # typical handling gap between boxes in a row
 PITCH_MIN_M, PITCH_MAX_M = 2.5, 3.2  # row pitch of a block
 AREA_HUE_T = 0.05  # area mode: median chromaticity spread of a covered piece's pixels (8 px or more)
 HUE_VARIETY_T = 0.075  # box mode: median chromaticity spread of a block's boxes (8 boxes or more)
+HUE_QUARTER_T = 0.25  # fine pixels: ... unless a quarter of its boxes are this far from its median hue
 VARIETY_T = 0.2  # median log-colour spread of a block's boxes below which it is one surface
 BAY_SUPPORT_T = 0.5  # share of a block's bay boundaries that must show box ends
 ROW_ENDS_MIN = 3  # internal boundaries a row needs before its own box ends are asked for
@@ -740,11 +744,12 @@ def _fit_bays(rows_m, nu: int, px: float, cut: Tuple[bool, bool] = (False, False
     return out
 
 
-def _hue_spread(rgb: np.ndarray) -> float:
-    """Median distance of log-chromaticities (brightness removed) to their median; rgb (n, 3)."""
+def _hue_spread(rgb: np.ndarray, q: float = 50.0) -> float:
+    """Median (or ``q`` percentile) distance of log-chromaticities (brightness removed) to
+    their median; rgb (n, 3)."""
     lc = np.log(np.clip(np.asarray(rgb, np.float64), 0.0, None) + 0.02)
     ch = lc - lc.mean(axis=1, keepdims=True)
-    return float(np.median(np.sqrt(((ch - np.median(ch, axis=0)) ** 2).mean(axis=1))))
+    return float(np.percentile(np.sqrt(((ch - np.median(ch, axis=0)) ** 2).mean(axis=1)), q))
 
 
 def _local_hue_change(x: np.ndarray, comp: np.ndarray) -> float:
@@ -809,7 +814,9 @@ def _block_ok(boxes: List[_Box], comp_area_px: float, p: _Params) -> bool:
         if len(boxes) >= 8:
             # colour apart from brightness: ribs, skylights and shade vary a roof's
             # brightness, not its hue; a yard block's lines paint boxes in many hues
-            if _hue_spread(np.array([b.rgb for b in boxes])) < HUE_VARIETY_T:
+            rgb = np.array([b.rgb for b in boxes])
+            if _hue_spread(rgb) < HUE_VARIETY_T and not (p.px <= ROW_ENDS_MAX_M
+                                                         and _hue_spread(rgb, 75.0) >= HUE_QUARTER_T):
                 return False
     return True
 
