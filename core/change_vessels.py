@@ -15,7 +15,12 @@ a hull is seen whole), and a footprint that vessels of either date cover for at 
 (``HULL_LAND_MAX``) does not count unless a hull lies there at the other date too: a
 hull lies where there was water at the date the vessel was away, or where a vessel lay at
 both dates (hatches opened, deck cargo changed), and the detector can take a pier,
-extended perhaps, for a ship.
+extended perhaps, for a ship. A change that hulls of *each* date cover for at least
+``DECK_COVER_MIN`` of its area (and of both together ``COVER_MIN``) is on the deck of a
+vessel berthed at both dates, whatever share of each other the two hulls overlap (the
+detector may find the whole ship at one date and a part of it at the other), unless it is a
+water change: a vessel there at both dates changes neither water nor land, whereas a pier
+extended under a ship moored at its old end does (``water_to_land`` under both hulls).
 Detections of AFTER are brought onto BEFORE's CRS and moved by the residual shift that
 aligned AFTER to BEFORE.
 
@@ -44,6 +49,8 @@ COVER_MIN = 0.8  # share of a footprint that vessels cover above which it is ves
 # beside a moored ship can be taken into the ship's hull by the detector, but only in part)
 HULL_LAND_MAX = 0.3  # a hull at most this much on land at both dates
 NEAR_WATER_M = 20.0  # footprints with water within this distance (at either date) are checked
+DECK_COVER_MIN = 0.5  # a change that hulls of each date cover this much (and both together COVER_MIN) is on a deck
+WATER_TYPES = ("water_to_land", "land_to_water")
 
 
 def _to_crs(geom, src_crs, dst_crs):
@@ -125,12 +132,25 @@ def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path:
 
         hulls = [h for h in hulls_b if land_share(h) <= HULL_LAND_MAX or berthed_at_both(h, hulls_a)] + \
                 [h for h in hulls_a if land_share(h) <= HULL_LAND_MAX or berthed_at_both(h, hulls_b)]
-    if not hulls:
+    # a change on the deck of a vessel berthed at both dates (hatches opened, deck cargo changed) lies
+    # under hulls of both dates, whatever the detector made of each (the whole ship at one date, a part
+    # at the other); a vessel there at both dates changes neither the water nor the land, so only the
+    # other types are taken for it (a pier extended under a ship moored at its old end is water_to_land)
+    both_b = unary_union(hulls_b) if hulls_b else None
+    both_a = unary_union(hulls_a) if hulls_a else None
+    ships = unary_union(hulls) if hulls else None
+    if ships is None and (both_b is None or both_a is None):
         return list(changes), 0
-    ships = unary_union(hulls)
     kept = []
     for c, k in zip(changes, checked):
-        if k and c.polygon.area > 0 and c.polygon.intersection(ships).area >= COVER_MIN * c.polygon.area:
-            continue
+        a = c.polygon.area
+        if k and a > 0:
+            if ships is not None and c.polygon.intersection(ships).area >= COVER_MIN * a:
+                continue
+            if (getattr(c, "type", None) not in WATER_TYPES and both_b is not None and both_a is not None
+                    and c.polygon.intersection(both_b).area >= DECK_COVER_MIN * a
+                    and c.polygon.intersection(both_a).area >= DECK_COVER_MIN * a
+                    and c.polygon.intersection(unary_union([both_b, both_a])).area >= COVER_MIN * a):
+                continue
         kept.append(c)
     return kept, len(changes) - len(kept)

@@ -422,6 +422,33 @@ def test_footprints_inside_a_vessel_of_either_date_are_traffic(monkeypatch):
     assert n == 0 and kept == [inland] and calls == []
 
 
+def test_changes_on_the_deck_of_a_ship_berthed_at_both_dates_are_traffic(monkeypatch):
+    """The detector outlined the ship differently at the two dates (the whole ship at one, a part of it
+    at the other, or a part with something else), each hull on "land" at both dates in the water
+    masks (a ship is not water) and overlapping the other by less than the half that makes it
+    'berthed at both dates': the hatch covers opened on it were three false removed_structure
+    footprints on a synthetic pair (seed 29, 1 m, low sun). A change under
+    hulls of both dates that is not a water change is on the deck; a pier extended under a ship
+    moored at its old end (water_to_land) is not."""
+    from quayside.core import change_vessels
+    from shapely.geometry import box as sbox
+
+    class C:
+        def __init__(self, p, t):
+            self.polygon, self.type = p, t
+
+    # the two hulls overlap by 35 % and 40 % of their areas: neither counts as 'berthed at both'
+    ship_b, ship_a = sbox(0, 0, 100, 16), sbox(60, 1, 160, 15)
+    monkeypatch.setattr(change_vessels, "vessels_near",
+                        lambda path, *a, **k: [ship_b] if path == "b.tif" else [ship_a])
+    hatch = C(sbox(62, 3, 78, 13), "removed_structure")
+    hatch_edge = C(sbox(50, 3, 66, 13), "removed_structure")  # under the AFTER hull for 38 % only
+    extension = C(sbox(64, 2, 96, 14), "water_to_land")
+    kept, n = change_vessels.drop_vessel_traffic([hatch, hatch_edge, extension], [True] * 3, "b.tif", "a.tif",
+                                                 None, None, 150.0, (0.0, 0.0), lambda p: 0.9)
+    assert n == 1 and kept == [hatch_edge, extension]
+
+
 def test_a_water_mask_goes_to_the_ship_detector_only_when_it_covers_its_reach(tmp_path):
     from quayside.core.change_vessels import usable_water
     from quayside.core.ships import read_halo_m
