@@ -21,6 +21,11 @@ vessel berthed at both dates, whatever share of each other the two hulls overlap
 detector may find the whole ship at one date and a part of it at the other), unless it is a
 water change: a vessel there at both dates changes neither water nor land, whereas a pier
 extended under a ship moored at its old end does (``water_to_land`` under both hulls).
+Land lost (``land_to_water``) under a hull of BEFORE is a vessel that left, whatever share
+of that hull lies on land at both dates: the detector may outline a ship moored at a pier
+together with part of the pier, but it is water at AFTER where the footprint lies. (Ports
+gain land far more often than they lose it; a pier demolished where the detector saw a
+ship at BEFORE would be missed.)
 Detections of AFTER are brought onto BEFORE's CRS and moved by the residual shift that
 aligned AFTER to BEFORE.
 
@@ -139,7 +144,7 @@ def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path:
     both_b = unary_union(hulls_b) if hulls_b else None
     both_a = unary_union(hulls_a) if hulls_a else None
     ships = unary_union(hulls) if hulls else None
-    if ships is None and (both_b is None or both_a is None):
+    if ships is None and both_b is None:
         return list(changes), 0
     kept = []
     for c, k in zip(changes, checked):
@@ -147,6 +152,9 @@ def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path:
         if k and a > 0:
             if ships is not None and c.polygon.intersection(ships).area >= COVER_MIN * a:
                 continue
+            if (getattr(c, "type", None) == "land_to_water" and both_b is not None
+                    and c.polygon.intersection(both_b).area >= COVER_MIN * a):
+                continue  # where a vessel of BEFORE lay, water at AFTER: the vessel left
             if (getattr(c, "type", None) not in WATER_TYPES and both_b is not None and both_a is not None
                     and c.polygon.intersection(both_b).area >= DECK_COVER_MIN * a
                     and c.polygon.intersection(both_a).area >= DECK_COVER_MIN * a

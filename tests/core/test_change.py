@@ -449,6 +449,29 @@ def test_changes_on_the_deck_of_a_ship_berthed_at_both_dates_are_traffic(monkeyp
     assert n == 1 and kept == [hatch_edge, extension]
 
 
+def test_land_lost_where_a_vessel_of_before_lay_is_a_departure(monkeypatch):
+    """At BEFORE the detector outlined a ship moored at a pier together with part of the pier, so half
+    the hull lies on land at both dates and it did not count; the ship's bow, water at AFTER, was a
+    false land_to_water footprint on a synthetic pair (seed 3, 1 m and 0.5 m: four footprints of about
+    780 m2). Land lost under a hull of BEFORE is water where a vessel lay: the vessel left. Land gained
+    under such a hull of AFTER still needs the hull off the land (a pier extended is land gained)."""
+    from quayside.core import change_vessels
+    from shapely.geometry import box as sbox
+
+    class C:
+        def __init__(self, p, t):
+            self.polygon, self.type = p, t
+
+    ship_and_pier_b, pier_and_ship_a = sbox(0, 0, 100, 30), sbox(200, 0, 300, 30)
+    monkeypatch.setattr(change_vessels, "vessels_near",
+                        lambda path, *a, **k: [ship_and_pier_b] if path == "b.tif" else [pier_and_ship_a])
+    bow = C(sbox(80, 2, 98, 14), "land_to_water")
+    extension = C(sbox(220, 2, 260, 14), "water_to_land")
+    kept, n = change_vessels.drop_vessel_traffic([bow, extension], [True, True], "b.tif", "a.tif", None, None,
+                                                 150.0, (0.0, 0.0), lambda p: 0.55)
+    assert n == 1 and kept == [extension]
+
+
 def test_a_water_mask_goes_to_the_ship_detector_only_when_it_covers_its_reach(tmp_path):
     from quayside.core.change_vessels import usable_water
     from quayside.core.ships import read_halo_m
