@@ -146,6 +146,7 @@ def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path:
     ships = unary_union(hulls) if hulls else None
     if ships is None and both_b is None:
         return list(changes), 0
+    both = unary_union([both_b, both_a]) if both_b is not None and both_a is not None else None
     kept = []
     for c, k in zip(changes, checked):
         a = c.polygon.area
@@ -155,10 +156,10 @@ def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path:
             if (getattr(c, "type", None) == "land_to_water" and both_b is not None
                     and c.polygon.intersection(both_b).area >= COVER_MIN * a):
                 continue  # where a vessel of BEFORE lay, water at AFTER: the vessel left
-            if (getattr(c, "type", None) not in WATER_TYPES and both_b is not None and both_a is not None
+            if (getattr(c, "type", None) not in WATER_TYPES and both is not None
                     and c.polygon.intersection(both_b).area >= DECK_COVER_MIN * a
                     and c.polygon.intersection(both_a).area >= DECK_COVER_MIN * a
-                    and c.polygon.intersection(unary_union([both_b, both_a])).area >= COVER_MIN * a):
+                    and c.polygon.intersection(both).area >= COVER_MIN * a):
                 continue
         kept.append(c)
     return kept, len(changes) - len(kept)

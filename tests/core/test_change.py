@@ -422,30 +422,39 @@ def test_footprints_inside_a_vessel_of_either_date_are_traffic(monkeypatch):
     assert n == 0 and kept == [inland] and calls == []
 
 
+class _Typed:
+    """A change footprint: its polygon and type."""
+
+    def __init__(self, polygon, type_):
+        self.polygon, self.type = polygon, type_
+
+
+def _traffic(monkeypatch, hull_b, hull_a, changes, land_share):
+    """drop_vessel_traffic over ``changes`` (all near water) with the detector finding ``hull_b`` at
+    BEFORE and ``hull_a`` at AFTER."""
+    from quayside.core import change_vessels
+
+    monkeypatch.setattr(change_vessels, "vessels_near",
+                        lambda path, *a, **k: [hull_b] if path == "b.tif" else [hull_a])
+    return change_vessels.drop_vessel_traffic(changes, [True] * len(changes), "b.tif", "a.tif", None, None,
+                                              150.0, (0.0, 0.0), lambda p: land_share)
+
+
 def test_changes_on_the_deck_of_a_ship_berthed_at_both_dates_are_traffic(monkeypatch):
     """The detector outlined the ship differently at the two dates (the whole ship at one, a part of it
     at the other, or a part with something else), each hull on "land" at both dates in the water
     masks (a ship is not water) and overlapping the other by less than the half that makes it
     'berthed at both dates': the hatch covers opened on it were three false removed_structure
-    footprints on a synthetic pair (seed 29, 1 m, low sun). A change under
-    hulls of both dates that is not a water change is on the deck; a pier extended under a ship
-    moored at its old end (water_to_land) is not."""
-    from quayside.core import change_vessels
+    footprints on a synthetic pair (seed 29, 1 m, low sun). A change under hulls of both dates that
+    is not a water change is on the deck; a pier extended under a ship moored at its old end
+    (water_to_land) is not."""
     from shapely.geometry import box as sbox
 
-    class C:
-        def __init__(self, p, t):
-            self.polygon, self.type = p, t
-
     # the two hulls overlap by 35 % and 40 % of their areas: neither counts as 'berthed at both'
-    ship_b, ship_a = sbox(0, 0, 100, 16), sbox(60, 1, 160, 15)
-    monkeypatch.setattr(change_vessels, "vessels_near",
-                        lambda path, *a, **k: [ship_b] if path == "b.tif" else [ship_a])
-    hatch = C(sbox(62, 3, 78, 13), "removed_structure")
-    hatch_edge = C(sbox(50, 3, 66, 13), "removed_structure")  # under the AFTER hull for 38 % only
-    extension = C(sbox(64, 2, 96, 14), "water_to_land")
-    kept, n = change_vessels.drop_vessel_traffic([hatch, hatch_edge, extension], [True] * 3, "b.tif", "a.tif",
-                                                 None, None, 150.0, (0.0, 0.0), lambda p: 0.9)
+    hatch = _Typed(sbox(62, 3, 78, 13), "removed_structure")
+    hatch_edge = _Typed(sbox(50, 3, 66, 13), "removed_structure")  # under the AFTER hull for 38 % only
+    extension = _Typed(sbox(64, 2, 96, 14), "water_to_land")
+    kept, n = _traffic(monkeypatch, sbox(0, 0, 100, 16), sbox(60, 1, 160, 15), [hatch, hatch_edge, extension], 0.9)
     assert n == 1 and kept == [hatch_edge, extension]
 
 
@@ -455,20 +464,11 @@ def test_land_lost_where_a_vessel_of_before_lay_is_a_departure(monkeypatch):
     false land_to_water footprint on a synthetic pair (seed 3, 1 m and 0.5 m: four footprints of about
     780 m2). Land lost under a hull of BEFORE is water where a vessel lay: the vessel left. Land gained
     under such a hull of AFTER still needs the hull off the land (a pier extended is land gained)."""
-    from quayside.core import change_vessels
     from shapely.geometry import box as sbox
 
-    class C:
-        def __init__(self, p, t):
-            self.polygon, self.type = p, t
-
-    ship_and_pier_b, pier_and_ship_a = sbox(0, 0, 100, 30), sbox(200, 0, 300, 30)
-    monkeypatch.setattr(change_vessels, "vessels_near",
-                        lambda path, *a, **k: [ship_and_pier_b] if path == "b.tif" else [pier_and_ship_a])
-    bow = C(sbox(80, 2, 98, 14), "land_to_water")
-    extension = C(sbox(220, 2, 260, 14), "water_to_land")
-    kept, n = change_vessels.drop_vessel_traffic([bow, extension], [True, True], "b.tif", "a.tif", None, None,
-                                                 150.0, (0.0, 0.0), lambda p: 0.55)
+    bow = _Typed(sbox(80, 2, 98, 14), "land_to_water")
+    extension = _Typed(sbox(220, 2, 260, 14), "water_to_land")
+    kept, n = _traffic(monkeypatch, sbox(0, 0, 100, 30), sbox(200, 0, 300, 30), [bow, extension], 0.55)
     assert n == 1 and kept == [extension]
 
 
