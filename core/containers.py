@@ -72,14 +72,14 @@ Method
    one colour -- in brightness or, for 8 boxes or more, in hue: ribs, skylights
    and shade vary a roof's brightness, not its hue -- while a yard block mixes
    the colours of many lines. Many lines paint their boxes white or grey, so a
-   block may be mostly neutral; at 0.6 m or finer it is kept when a quarter of
-   its boxes lie far from its median hue (a roof's all lie within 0.04; at 1 m
-   car rows look the same and the median alone decides). At 0.6 m or finer, a block of 5 cells or more with
-   over 15 % of its mask in pieces smaller than a box is parked cars, each a body of
-   its own (:func:`_small_piece_share`). At coarser pixels (0.6-1 m), a block of 8 cells or
-   more whose boundaries repeat more strongly at a parked vehicle's pitch (3.3-5 m,
-   across or along its rows) than at a box row's (2.5-3.2 m) is a trailer, lorry
-   or car park (:func:`_vehicle_pitch`).
+   block may be mostly neutral: at 0.6 m or finer it is kept when a quarter of
+   its boxes lie far from its median hue (a roof's boxes all lie within 0.04; at
+   1 m car rows look the same, and the median alone decides). Also at 0.6 m or
+   finer, a block of 5 cells or more with over 15 % of its mask in pieces smaller
+   than a box is parked cars, each a body of its own (:func:`_small_piece_share`).
+   At 0.6-1 m, a block of 8 cells or more whose boundaries repeat more strongly at
+   a parked vehicle's pitch (3.3-5 m, across or along its rows) than at a box
+   row's (2.5-3.2 m) is a trailer, lorry or car park (:func:`_vehicle_pitch`).
 7. **Coarse pixels** (area mode, > 1 m): boxes are not resolved; the pixels
    of step 2 cover the blocks; their area times the share of a block that is
    box footprint (``AREA_FILL`` = 0.83: 2.44 m boxes at a ~2.8 m row pitch and
