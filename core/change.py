@@ -1004,6 +1004,7 @@ class _Parents:
         self.path, self.size, self.after, self.es, self.tf = path, size, after, es, tf
         self.px_m, self.water_colours, self.cancel = px_m, water_colours, cancel
         self._polys = None
+        self._bounds = None
         self._why = {}
 
     def vessel(self, piece) -> Optional[str]:
@@ -1011,8 +1012,12 @@ class _Parents:
         or None (also when no parent holds it)."""
         if self._polys is None:
             self._polys = _polygonize(self.path, self.size, self.cancel, band=2)
+            self._bounds = np.array([p.bounds for p in self._polys], np.float64).reshape(-1, 4)
         at = piece.representative_point()
-        k = next((k for k, p in enumerate(self._polys) if p.contains(at)), None)
+        b = self._bounds
+        # only the parents whose bounding box holds the point are tested (in order: the first that holds it)
+        near = np.flatnonzero((b[:, 0] <= at.x) & (b[:, 2] >= at.x) & (b[:, 1] <= at.y) & (b[:, 3] >= at.y))
+        k = next((int(k) for k in near if self._polys[k].contains(at)), None)
         if k is None:
             return None
         if k not in self._why:

@@ -141,25 +141,25 @@ def drop_vessel_traffic(changes: Sequence, checked: Sequence[bool], before_path:
     # under hulls of both dates, whatever the detector made of each (the whole ship at one date, a part
     # at the other); a vessel there at both dates changes neither the water nor the land, so only the
     # other types are taken for it (a pier extended under a ship moored at its old end is water_to_land)
-    both_b = unary_union(hulls_b) if hulls_b else None
-    both_a = unary_union(hulls_a) if hulls_a else None
+    under_b = unary_union(hulls_b) if hulls_b else None  # every hull of BEFORE, counted or not
+    under_a = unary_union(hulls_a) if hulls_a else None
     ships = unary_union(hulls) if hulls else None
-    if ships is None and both_b is None:
+    if ships is None and under_b is None:
         return list(changes), 0
-    both = unary_union([both_b, both_a]) if both_b is not None and both_a is not None else None
+    under_ab = unary_union([under_b, under_a]) if under_b is not None and under_a is not None else None
     kept = []
     for c, k in zip(changes, checked):
         a = c.polygon.area
+        typ = getattr(c, "type", None)
         if k and a > 0:
             if ships is not None and c.polygon.intersection(ships).area >= COVER_MIN * a:
                 continue
-            if (getattr(c, "type", None) == "land_to_water" and both_b is not None
-                    and c.polygon.intersection(both_b).area >= COVER_MIN * a):
+            if typ == "land_to_water" and under_b is not None and c.polygon.intersection(under_b).area >= COVER_MIN * a:
                 continue  # where a vessel of BEFORE lay, water at AFTER: the vessel left
-            if (getattr(c, "type", None) not in WATER_TYPES and both is not None
-                    and c.polygon.intersection(both_b).area >= DECK_COVER_MIN * a
-                    and c.polygon.intersection(both_a).area >= DECK_COVER_MIN * a
-                    and c.polygon.intersection(both).area >= COVER_MIN * a):
+            if (typ not in WATER_TYPES and under_ab is not None
+                    and c.polygon.intersection(under_b).area >= DECK_COVER_MIN * a
+                    and c.polygon.intersection(under_a).area >= DECK_COVER_MIN * a
+                    and c.polygon.intersection(under_ab).area >= COVER_MIN * a):
                 continue
         kept.append(c)
     return kept, len(changes) - len(kept)

@@ -807,14 +807,14 @@ def _block_ok(boxes: List[_Box], comp_area_px: float, p: _Params) -> bool:
         return False
     if len(boxes) >= 4:
         # a yard block mixes lines' colours; a roof, a heap or a slab is one colour throughout
-        lc = np.log(np.clip(np.array([b.rgb for b in boxes], np.float64), 0.0, None) + 0.02)
+        rgb = np.array([b.rgb for b in boxes], np.float64)
+        lc = np.log(np.clip(rgb, 0.0, None) + 0.02)
         spread = float(np.median(np.sqrt(((lc - np.median(lc, axis=0)) ** 2).mean(axis=1))))
         if spread < VARIETY_T:
             return False
         if len(boxes) >= 8:
             # colour apart from brightness: ribs, skylights and shade vary a roof's
             # brightness, not its hue; a yard block's lines paint boxes in many hues
-            rgb = np.array([b.rgb for b in boxes])
             if _hue_spread(rgb) < HUE_VARIETY_T and not (p.px <= ROW_ENDS_MAX_M
                                                          and _hue_spread(rgb, 75.0) >= HUE_QUARTER_T):
                 return False
@@ -1128,9 +1128,7 @@ def _area_pieces(m: np.ndarray, x: np.ndarray, gl: np.ndarray, px_m: float, core
 
 def _area_units(g: BaseGeometry, src, scale: GroundScale) -> float:
     """Area of a CRS polygon in output units (m2 on the ground, or px2 without a CRS)."""
-    t = src.transform
-    crs_px_area = abs(t.a * t.e - t.b * t.d)
-    return g.area / crs_px_area * scale.x_m * scale.y_m
+    return g.area / crs_units_per_metre(src.transform, scale) ** 2
 
 
 def _texture(bright: np.ndarray, valid: np.ndarray) -> np.ndarray:
