@@ -80,6 +80,11 @@ Method
    At 0.6-1 m, a block of 8 cells or more whose boundaries repeat more strongly at
    a parked vehicle's pitch (3.3-5 m, across or along its rows) than at a box
    row's (2.5-3.2 m) is a trailer, lorry or car park (:func:`_vehicle_pitch`).
+   Also at 0.6-1 m, a block of up to 6 cells whose ground on the side away from the
+   sun is not in shadow is the house or girders of a yard crane, 15-21 m up, whose
+   shadow falls metres away (:func:`_unshadowed_small_blocks`; the sun's side and
+   the shadow to expect are read from the image's blocks, and under a high sun
+   nothing is judged). At 0.5 m the row-ends test already removes crane houses.
 7. **Coarse pixels** (area mode, > 1 m): boxes are not resolved; the pixels
    of step 2 cover the blocks; their area times the share of a block that is
    box footprint (``AREA_FILL`` = 0.83: 2.44 m boxes at a ~2.8 m row pitch and
@@ -120,7 +125,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import rasterio
@@ -168,6 +173,12 @@ VEHICLE_MIN_BOXES = 8  # ... judged on blocks of at least this many cells (short
 CAR_M2 = 10.0  # a piece of box mask under this is smaller than any box (20 ft: 14.8 m^2; a car: 8.3 m^2)
 CAR_SHARE_MAX = 0.15  # at fine pixels, a block with more of its mask than this in such pieces is parked cars
 CAR_MIN_BOXES = 5  # ... judged on blocks of at least this many cells
+SUN_DIRS = 16  # directions in which the ground beside a block is searched for its shadow
+SHADOW_REACH_M = 3.0  # ... within this distance of the block
+SUN_REF_MAX_BLOCKS = 2000  # the blocks that show where the sun casts shadows (the first ones found) ...
+SUN_SHADOW_MIN = 0.6  # ... when a quarter of them have at least this much shadow on that side (sun low enough)
+SMALL_BLOCK_MAX = 6  # a block of at most this many cells ...
+SHADOW_REL = 0.5  # ... is dropped when its down-sun ground is under this share of that shadow
 CELL_T = 0.45  # share of a lattice cell the box mask must cover for a box to be counted there ...
 CELL_T_SHADOW = 0.35  # ... and in a cell darker than SHADOW_CELL_REL x the lit ground (in a stack's shadow)
 SHADOW_CELL_REL = 0.6
@@ -776,6 +787,69 @@ def _local_hue_change(x: np.ndarray, comp: np.ndarray) -> float:
     return float(np.median(np.sqrt(var / ch.shape[0])[comp]))
 
 
+def _sun_directions(px: float) -> List[List[Tuple[int, int]]]:
+    """Per direction (``SUN_DIRS`` around the circle), the pixel offsets (drow, dcol) of the ground
+    within ``SHADOW_REACH_M`` of a block on that side."""
+    reach = max(2, int(round(SHADOW_REACH_M / px)))
+    out = []
+    for a in np.linspace(0.0, 2.0 * math.pi, SUN_DIRS, endpoint=False):
+        offs = {(int(round(k * math.sin(a))), int(round(k * math.cos(a)))) for k in range(1, reach + 1)}
+        out.append(sorted(offs - {(0, 0)}))
+    return out
+
+
+def _side_shadow(sl, comp: np.ndarray, m: np.ndarray, shadow: np.ndarray,
+                 dirs: List[List[Tuple[int, int]]]) -> np.ndarray:
+    """Share of shadowed ground beside a block, per direction (NaN where there is too little
+    ground: the image's edge, other boxes). ``comp``: the block's mask in slice ``sl`` of the
+    window; ``m``: the box mask and ``shadow`` the shadowed pixels of the window."""
+    reach = max(max(abs(dr), abs(dc)) for offs in dirs for dr, dc in offs)
+    h, w = m.shape
+    r0, r1 = max(sl[0].start - reach, 0), min(sl[0].stop + reach, h)
+    c0, c1 = max(sl[1].start - reach, 0), min(sl[1].stop + reach, w)
+    blk = np.zeros((r1 - r0, c1 - c0), bool)
+    blk[sl[0].start - r0:sl[0].stop - r0, sl[1].start - c0:sl[1].stop - c0] = comp
+    blk |= ndimage.binary_closing(blk, np.ones((3, 3), bool))
+    ground = ~blk & ~m[r0:r1, c0:c1]
+    sh = shadow[r0:r1, c0:c1]
+    bh, bw = blk.shape
+    out = np.full(len(dirs), np.nan)
+    for i, offs in enumerate(dirs):
+        band = np.zeros_like(blk)
+        for dr, dc in offs:  # band[p] when blk[p - (dr, dc)]
+            band[max(dr, 0):bh + min(dr, 0), max(dc, 0):bw + min(dc, 0)] |= \
+                blk[max(-dr, 0):bh + min(-dr, 0), max(-dc, 0):bw + min(-dc, 0)]
+        band &= ground
+        if band.sum() >= 3:
+            out[i] = float(sh[band].mean())
+    return out
+
+
+def _unshadowed_small_blocks(shares: Dict[int, np.ndarray], small: set) -> set:
+    """Small blocks that stand too high or too low to be boxes (ids among ``small``).
+
+    A stack of boxes stands on the ground, 2.6-13 m high, and its shadow touches it on
+    the side away from the sun. The house and girders of a yard crane (rubber-tyred
+    gantry, straddle carrier: 15-21 m) cast their shadow several metres away from
+    themselves, with the lit ground between; a slab or a painted marking casts none.
+    ``shares``: per block of the image (id: shadow beside it per direction,
+    :func:`_side_shadow`). The side the sun casts to is where the blocks have the most
+    shadow beside them in sum; the shadow to expect there is the upper quartile of the
+    blocks' (a stack, a loaded trailer). When that is under ``SUN_SHADOW_MIN`` (a sun
+    high enough to leave short shadows; too few blocks) nothing is judged."""
+    if not small or len(shares) < 8:
+        return set()
+    v = np.array(list(shares.values()))
+    k = int(np.argmax(np.nansum(v, axis=0)))
+    col = v[:, k][np.isfinite(v[:, k])]
+    if col.size < 8:
+        return set()
+    expect = float(np.percentile(col, 75))
+    if expect < SUN_SHADOW_MIN:
+        return set()
+    return {i for i in small if np.isfinite(shares[i][k]) and shares[i][k] < SHADOW_REL * expect}
+
+
 def _colourless_piece(pix: np.ndarray, ground: np.ndarray, fine: bool = True) -> bool:
     """Area mode: is a covered piece (pixels ``pix`` (3, n), lit ground under it (3, n)) one
     colourless material rather than a block of boxes?
@@ -964,7 +1038,11 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                 except InputError:
                     wsrc = None
                 p0 = 0.15
-            boxes_out = []  # (polygon in CRS, _Box)
+            boxes_out = []  # (polygon in CRS, _Box, block id)
+            dirs = _sun_directions(px_m) if box_mode else []
+            shares: Dict[int, np.ndarray] = {}  # block id: shadow beside the block, per direction
+            small = set()  # ids of blocks of at most SMALL_BLOCK_MAX cells
+            nblocks = 0
             blocks_out = []  # area mode: (polygon in CRS, covered px, colour, score)
             total = n_windows(src.width, src.height, size)
             for k, (core, read) in enumerate(iter_windows(src.width, src.height, size, halo)):
@@ -991,17 +1069,26 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                 cr1, cc1 = cr0 + int(core.height), cc0 + int(core.width)
                 if box_mode:
                     closed = ndimage.binary_closing(m, np.ones((3, 3), bool)) | m
+                    gb = gl_area.mean(axis=0)
+                    shadow = bright < SHADOW_CELL_REL * gb
                     for sl, comp, npx in _components(closed, 0.6 * TEU_M2 / (px_m * px_m)):
-                        bxs = _block_boxes(sl, comp & m[sl], m, x, bright, params, colour_scale,
-                                           gl_area.mean(axis=0))
+                        bxs = _block_boxes(sl, comp & m[sl], m, x, bright, params, colour_scale, gb)
                         if not _block_ok(bxs, npx, params):
                             continue
-                        for b in bxs:
-                            ccx, ccy = b.corners.mean(axis=0)
-                            if not (cr0 <= ccy < cr1 and cc0 <= ccx < cc1):
-                                continue
+                        mine = [b for b in bxs if cr0 <= b.corners[:, 1].mean() < cr1
+                                and cc0 <= b.corners[:, 0].mean() < cc1]
+                        if not mine:
+                            continue
+                        bid = nblocks
+                        nblocks += 1
+                        if px_m > ROW_ENDS_MAX_M and (len(bxs) <= SMALL_BLOCK_MAX
+                                                      or len(shares) < SUN_REF_MAX_BLOCKS):
+                            shares[bid] = _side_shadow(sl, comp, m, shadow, dirs)
+                            if len(bxs) <= SMALL_BLOCK_MAX:
+                                small.add(bid)
+                        for b in mine:
                             pts = [rtf * (float(px_), float(py_)) for px_, py_ in b.corners]
-                            boxes_out.append((Polygon(pts), b))
+                            boxes_out.append((Polygon(pts), b, bid))
                 else:
                     core_box = (cr0, cr1, cc0, cc1)
                     tex = None  # local brightness texture of the window: the score of its blocks
@@ -1019,7 +1106,13 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
             # ------------------------------------------------------------------ stacks
             stacks: List[Stack] = []
             if box_mode:
-                for poly, b in boxes_out:
+                drop = _unshadowed_small_blocks(shares, small)
+                if drop:
+                    notes.append(f"{len(drop)} small block(s) without a shadow beside them on the side away from "
+                                 "the sun were dropped (yard cranes' houses and girders stand higher than boxes).")
+                for poly, b, bid in boxes_out:
+                    if bid in drop:
+                        continue
                     stacks.append(Stack(poly, b.teu_units * stack_tiers, 1 if b.ft == 20 else 0,
                                         1 if b.ft == 40 else 0, b.colour, b.area_px * area_px, None, b.score))
             else:

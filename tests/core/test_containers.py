@@ -353,9 +353,10 @@ def test_automatic_yards(fine):
     assert found.intersection(true_yards).area > 0.3 * found.area
 
 
-@pytest.mark.parametrize("gsd,seeds,size", [(0.5, (3, 7), 1024), (1.0, (11,), 1024), (3.0, (7,), 512)])
+@pytest.mark.parametrize("gsd,seeds,size", [(0.5, (3, 7), 1024), (1.0, (11, 23), 1024), (3.0, (7,), 512)])
 def test_empty_yard_under_2_percent_of_capacity(tmp_path, gsd, seeds, size):
     # at 1 m, seed 11's emptied yard holds ~35 gantry cranes: their girders gave 5.5 %;
+    # seed 23's gave 2.7 % from their houses until small blocks had to show their shadow;
     # at 3 m, seed 7's straddle carriers gave 5.6 % (white cabins and grey frames: colourless)
     for seed in seeds:
         spec = synth.SceneSpec(width=size, height=size, gsd=gsd, seed=seed)
@@ -374,6 +375,52 @@ def test_empty_yard_under_2_percent_of_capacity(tmp_path, gsd, seeds, size):
         res = detect_containers(tif, yards=[(ty[yd["name"]]["polygon"], yd["name"])])
         assert res.yards[0].occupancy_pct < 2.0
         assert res.total_teu < 0.02 * ty[yd["name"]]["cap"]
+
+
+def test_side_shadow_finds_the_shadow_beside_a_block():
+    from quayside.core.containers import _side_shadow, _sun_directions
+
+    m = np.zeros((60, 60), bool)
+    m[20:30, 20:26] = True  # a block
+    shadow = np.zeros_like(m)
+    shadow[18:32, 26:30] = True  # its shadow, touching it on the east
+    dirs = _sun_directions(1.0)
+    sl = (slice(20, 30), slice(20, 26))
+    v = _side_shadow(sl, m[sl], m, shadow, dirs)
+    assert len(v) == len(dirs) == 16
+    assert v[0] > 0.9  # direction 0: east (+column)
+    assert v[8] == 0.0  # west: lit ground
+    assert int(np.nanargmax(v)) == 0
+    # a crane's house: its shadow falls 6 px away, lit ground between
+    shadow2 = np.zeros_like(m)
+    shadow2[18:32, 32:36] = True
+    assert np.nanmax(_side_shadow(sl, m[sl], m, shadow2, dirs)) == 0.0
+    # other boxes beside the block are not ground: no share where only boxes are
+    m2 = m.copy()
+    m2[16:34, 26:30] = True
+    assert np.isnan(_side_shadow(sl, m[sl], m2, shadow, dirs)[0])
+
+
+def test_small_blocks_without_shadow_go_only_under_a_low_sun():
+    from quayside.core.containers import _unshadowed_small_blocks
+
+    rng = np.random.default_rng(0)
+    shares = {}
+    for i in range(20):  # stacks: shadow on side 4, lit ground elsewhere
+        v = rng.uniform(0.0, 0.2, 16)
+        v[4] = rng.uniform(0.7, 1.0)
+        shares[i] = v
+    house = np.full(16, 0.1)  # a crane's house: no shadow beside it
+    box = np.full(16, 0.1)
+    box[4] = 0.8  # a lone box with its shadow
+    edge = np.full(16, np.nan)  # nothing to judge
+    shares.update({20: house, 21: box, 22: edge})
+    assert _unshadowed_small_blocks(shares, {20, 21, 22}) == {20}
+    # a high sun: short shadows everywhere, nothing is judged
+    high = {k: v * 0.5 for k, v in shares.items()}
+    assert _unshadowed_small_blocks(high, {20, 21, 22}) == set()
+    # too few blocks to find the sun
+    assert _unshadowed_small_blocks({20: house, 21: box}, {20, 21}) == set()
 
 
 def test_block_cut_by_the_image_edge_keeps_its_bays():
