@@ -32,6 +32,14 @@ Method
   or asphalt). This rejects dark smooth land of another
   colour (asphalt, yard surfaces) that brightness and texture alone let in,
   and adapts to each image's water colour (clear, turbid, any sensor).
+* Without enough open water to learn its colour (an inland scene, a small
+  crop), brightness and texture alone split any image in two, and the darker,
+  smoother half is often bare soil, dry grass or ploughed fields. Water, clear
+  or green, reflects blue at least as much as red; such land is as red as it
+  is dark: there a water piece whose median red minus blue chromaticity is
+  ``SOIL_RED_MIN`` (0.04) or more is land (:func:`_not_soil`). Harbour water
+  measured 0.016 to 0.27 *bluer* than red; the dark fields of building-change
+  pairs (LEVIR-CD) 0.06 to 0.08 redder.
 * The threshold is chosen automatically with Otsu's method (Otsu 1979) on the
   score histogram pooled over full-resolution sample windows spread over the
   whole raster; ``sensitivity`` (0..1, default 0.5) moves it towards more
@@ -81,6 +89,7 @@ GREEN_WEIGHT = 0.6
 CORE_HALF_WIDTH_M = 9.0
 OBJECT_COLOUR_MAX = 0.6  # mean of (d^2 / d2max, capped at 4) over a water piece
 DEEP_WATER_M = 40.0  # open water: farther than this from any shore
+SOIL_RED_MIN = 0.04  # without a learned water colour: r - b chromaticity from which a dark piece is soil
 HOLE_LENGTH_M = 700.0  # a long ship and its wake, to be seen whole inside a halo
 
 
@@ -378,6 +387,8 @@ def water_mask(
                 water = _keep_wide(water, core_px)
                 if scorer.last_evidence is not None:
                     water = _water_like_objects(water, *scorer.last_evidence)
+                elif not nir_ok:
+                    water = _not_soil(water, *scorer.last_chroma)
                 water = _fill_enclosed(water, valid, hole_px, read, src)
                 wt = window_transform(read, src.transform)
                 fw = _rasterize(force_water, wt, water.shape)
@@ -465,6 +476,23 @@ def _water_like_objects(water: np.ndarray, colour_d: np.ndarray, plain: np.ndarr
     plain_frac = ndimage.mean(plain.astype(np.float32), labels, idx)
     keep = np.zeros(n + 1, bool)
     keep[1:] = (np.asarray(mean_d) <= OBJECT_COLOUR_MAX) | (np.asarray(plain_frac) >= 0.6)
+    return keep[labels]
+
+
+def _not_soil(water: np.ndarray, r: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Without a learned water colour (too little open water in the image: an inland scene, a
+    small crop), brightness and texture alone call the darker, smoother half of any image
+    water. Water, clear or green, reflects blue at least as much as red; the dark smooth land
+    that takes its place is bare soil, ploughed or dry fields and brown grass, as red as they
+    are dark. A water piece whose median red minus blue chromaticity is ``SOIL_RED_MIN`` or more
+    is land. (A river brown with silt can be that red: with enough open water in the image its
+    own colour is learned instead and this test is not made.)"""
+    labels, n = ndimage.label(water, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return water
+    red = ndimage.median(r - b, labels, np.arange(1, n + 1))
+    keep = np.zeros(n + 1, bool)
+    keep[1:] = np.asarray(red) < SOIL_RED_MIN
     return keep[labels]
 
 

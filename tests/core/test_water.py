@@ -133,3 +133,40 @@ def test_otsu_splits_two_modes():
     v = np.concatenate([rng.normal(0, 1, 5000), rng.normal(10, 1, 2000)])
     t, sep = otsu_threshold(v)
     assert 3 < t < 7 and sep > 0.8
+
+
+def _inland_scene(path, pond):
+    """130 m x 130 m at 0.5 m, RGB: a dark brown field along the left (35 m wide: no water 40 m
+    from any shore to learn a colour from), a lit, rough built-up area, and optionally a dark
+    blue pond among the buildings."""
+    rng = np.random.default_rng(3)
+    h = w = 260
+    img = np.array([150.0, 148.0, 145.0])[:, None, None] + rng.normal(0, 12, (3, h, w))
+    for _ in range(40):
+        r, c = rng.integers(0, h - 12), rng.integers(75, w - 10)
+        img[:, r:r + 10, c:c + 8] = rng.uniform(90, 230)
+    img[:, :, :70] = np.array([100.0, 84.0, 64.0])[:, None, None] + rng.normal(0, 3, (3, h, 70))
+    if pond:
+        img[:, 60:170, 130:240] = np.array([34.0, 48.0, 62.0])[:, None, None] + rng.normal(0, 1.5, (3, 110, 110))
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=3, dtype="uint8", crs="EPSG:32615",
+                       transform=from_origin(500000, 3300000, 0.5, 0.5)) as dst:
+        dst.write(np.clip(img, 0, 255).astype(np.uint8))
+
+
+def test_dark_fields_are_not_water_without_open_water(tmp_path):
+    """With no open water to learn its colour from, brightness and texture alone call the darker,
+    smoother part of any image water: a brown field is land, a blue pond water."""
+    src = str(tmp_path / "field.tif")
+    _inland_scene(src, pond=False)
+    res = water_mask(src, str(tmp_path / "w.tif"))
+    assert any("Too little open water" in n for n in res.notes)
+    with rasterio.open(str(tmp_path / "w.tif")) as ds:
+        w = ds.read(1) == 1
+    assert w.mean() < 0.02
+    src2 = str(tmp_path / "pond.tif")
+    _inland_scene(src2, pond=True)
+    water_mask(src2, str(tmp_path / "w2.tif"))
+    with rasterio.open(str(tmp_path / "w2.tif")) as ds:
+        w2 = ds.read(1) == 1
+    assert w2[65:165, 135:235].mean() > 0.9  # the pond (3000 m2, no point 40 m from its shore)
+    assert w2[:, :70].mean() < 0.02  # not the field
