@@ -787,23 +787,26 @@ def _local_hue_change(x: np.ndarray, comp: np.ndarray) -> float:
     return float(np.median(np.sqrt(var / ch.shape[0])[comp]))
 
 
-def _sun_directions(px: float) -> List[List[Tuple[int, int]]]:
-    """Per direction (``SUN_DIRS`` around the circle), the pixel offsets (drow, dcol) of the ground
-    within ``SHADOW_REACH_M`` of a block on that side."""
+def _sun_directions(px: float) -> List[np.ndarray]:
+    """Per direction (``SUN_DIRS`` around the circle), the structuring element whose dilation of
+    a block is the ground within ``SHADOW_REACH_M`` of it on that side (a line of offsets)."""
     reach = max(2, int(round(SHADOW_REACH_M / px)))
     out = []
     for a in np.linspace(0.0, 2.0 * math.pi, SUN_DIRS, endpoint=False):
-        offs = {(int(round(k * math.sin(a))), int(round(k * math.cos(a)))) for k in range(1, reach + 1)}
-        out.append(sorted(offs - {(0, 0)}))
+        se = np.zeros((2 * reach + 1, 2 * reach + 1), bool)
+        for k in range(1, reach + 1):
+            se[reach + int(round(k * math.sin(a))), reach + int(round(k * math.cos(a)))] = True
+        se[reach, reach] = False
+        out.append(se)
     return out
 
 
-def _side_shadow(sl, comp: np.ndarray, m: np.ndarray, shadow: np.ndarray,
-                 dirs: List[List[Tuple[int, int]]]) -> np.ndarray:
+def _side_shadow(sl, comp: np.ndarray, m: np.ndarray, shadow: np.ndarray, dirs: List[np.ndarray]) -> np.ndarray:
     """Share of shadowed ground beside a block, per direction (NaN where there is too little
     ground: the image's edge, other boxes). ``comp``: the block's mask in slice ``sl`` of the
-    window; ``m``: the box mask and ``shadow`` the shadowed pixels of the window."""
-    reach = max(max(abs(dr), abs(dc)) for offs in dirs for dr, dc in offs)
+    window; ``m``: the box mask and ``shadow`` the shadowed pixels of the window; ``dirs``: from
+    :func:`_sun_directions`."""
+    reach = dirs[0].shape[0] // 2
     h, w = m.shape
     r0, r1 = max(sl[0].start - reach, 0), min(sl[0].stop + reach, h)
     c0, c1 = max(sl[1].start - reach, 0), min(sl[1].stop + reach, w)
@@ -812,14 +815,9 @@ def _side_shadow(sl, comp: np.ndarray, m: np.ndarray, shadow: np.ndarray,
     blk |= ndimage.binary_closing(blk, np.ones((3, 3), bool))
     ground = ~blk & ~m[r0:r1, c0:c1]
     sh = shadow[r0:r1, c0:c1]
-    bh, bw = blk.shape
     out = np.full(len(dirs), np.nan)
-    for i, offs in enumerate(dirs):
-        band = np.zeros_like(blk)
-        for dr, dc in offs:  # band[p] when blk[p - (dr, dc)]
-            band[max(dr, 0):bh + min(dr, 0), max(dc, 0):bw + min(dc, 0)] |= \
-                blk[max(-dr, 0):bh + min(-dr, 0), max(-dc, 0):bw + min(-dc, 0)]
-        band &= ground
+    for i, se in enumerate(dirs):
+        band = ndimage.binary_dilation(blk, se) & ground
         if band.sum() >= 3:
             out[i] = float(sh[band].mean())
     return out
@@ -1039,7 +1037,9 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                     wsrc = None
                 p0 = 0.15
             boxes_out = []  # (polygon in CRS, _Box, block id)
-            dirs = _sun_directions(px_m) if box_mode else []
+            # small blocks are judged by their shadow at 0.6-1 m (finer: the row-ends test)
+            judge_sun = box_mode and px_m > ROW_ENDS_MAX_M
+            dirs = _sun_directions(px_m) if judge_sun else []
             shares: Dict[int, np.ndarray] = {}  # block id: shadow beside the block, per direction
             small = set()  # ids of blocks of at most SMALL_BLOCK_MAX cells
             nblocks = 0
@@ -1070,7 +1070,7 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                 if box_mode:
                     closed = ndimage.binary_closing(m, np.ones((3, 3), bool)) | m
                     gb = gl_area.mean(axis=0)
-                    shadow = bright < SHADOW_CELL_REL * gb
+                    shadow = bright < SHADOW_CELL_REL * gb if judge_sun else None
                     for sl, comp, npx in _components(closed, 0.6 * TEU_M2 / (px_m * px_m)):
                         bxs = _block_boxes(sl, comp & m[sl], m, x, bright, params, colour_scale, gb)
                         if not _block_ok(bxs, npx, params):
@@ -1081,8 +1081,7 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
                             continue
                         bid = nblocks
                         nblocks += 1
-                        if px_m > ROW_ENDS_MAX_M and (len(bxs) <= SMALL_BLOCK_MAX
-                                                      or len(shares) < SUN_REF_MAX_BLOCKS):
+                        if judge_sun and (len(bxs) <= SMALL_BLOCK_MAX or len(shares) < SUN_REF_MAX_BLOCKS):
                             shares[bid] = _side_shadow(sl, comp, m, shadow, dirs)
                             if len(bxs) <= SMALL_BLOCK_MAX:
                                 small.add(bid)
