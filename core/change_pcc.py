@@ -49,8 +49,11 @@ that came or left), nor where its own surroundings, or the ground up to
 covers or deck cargo). And a footprint whose *outline* stands at both dates (the
 normalised correlation of the two dates' brightness gradients along it exceeds
 ``OUTLINE_SAME``: a roof re-covered in another colour, a house finished) is not new,
-however much its colour changed. A carved piece must also not be building at the
-other date at all (``OTHER_MAX``, with no override by a strong appearance change:
+however much its colour changed -- unless its appearance changed very much and its cast
+shadow went with it (``SHADOW_GONE`` of the ground around it in shadow at the date it
+stands and not at the other, under ``SHADOW_CAME_MAX`` the other way round): rubble or a
+slab left on a demolished building's footprint keeps the outline, not the height. A carved piece must also not be
+building at the other date at all (``OTHER_MAX``, with no override by a strong appearance change:
 its outline is the image's, not the building index's), and is dropped when it lies
 along a structure the change-magnitude path already found (that structure was the
 building; the pieces along it are its paving or yard), or when its parent is a
@@ -115,6 +118,8 @@ NECK_M = 3.0  # half the width of the narrowest building that the split of a mer
 
 BESIDE_FOUND = 0.25  # share of a carved piece's outline along a structure already found (see change._pcc_change)
 SHADOW_MIN = 0.12  # share of the ground around a footprint in shadow at the date it stands (see _judge)
+SHADOW_GONE = 0.2  # share of that ground in shadow at the date it stands and not at the other ...
+SHADOW_CAME_MAX = 0.05  # ... while under this share is in shadow at the other date only: the height went
 
 DEBUG = False
 
@@ -337,10 +342,16 @@ def _judge(comp, other, ev, after, px_m, min_px, px_area_m2, water_colours, pare
         return Verdict(None, 0.0, f"no cast shadow beside it ({sup:.2f} < {SHADOW_MIN:.2f})")
     d = float(np.median(appearance_change(ev)[comp]))
     cover = float(other[comp].mean())
-    # the same outline at both dates (a roof re-covered, a house finished): not a new structure
+    # the same outline at both dates (a roof re-covered, a house finished): not a new structure -- unless
+    # its cast shadow went with it: rubble or a slab left on a demolished building's footprint keeps the
+    # outline, not the height (a roof re-covered keeps both)
     oc = outline_correlation(comp, ev)
     if oc > OUTLINE_SAME:
-        return Verdict(None, 0.0, f"same outline at both dates ({oc:.2f})")
+        other_shadow = (flags & (F_SHADOW_B if after else F_SHADOW_A)) > 0
+        gone = shadow_support(comp, own_shadow & ~other_shadow, None, px_m)
+        came = shadow_support(comp, other_shadow & ~own_shadow, None, px_m)
+        if not (d >= APPEARANCE_STRONG and gone >= SHADOW_GONE and came < SHADOW_CAME_MAX):
+            return Verdict(None, 0.0, f"same outline at both dates ({oc:.2f})")
     if d < d_min:
         return Verdict(None, 0.0, f"appearance unchanged ({d:.2f} < {d_min:.2f})")
 

@@ -623,6 +623,23 @@ def test_a_roof_on_former_bare_soil_is_new_and_a_roof_at_both_dates_is_not():
     assert change_pcc.judge(thin, none, ev, True, 0.5, 100, 0.25).type is None
 
 
+def test_rubble_on_a_demolished_footprint_is_removed_a_roof_recovered_is_not():
+    """Rubble left on a demolished building's footprint keeps its outline but casts no shadow: removed.
+    A roof re-covered in another colour keeps its outline and its shadow: nothing."""
+    comp = np.zeros((100, 100), bool)
+    comp[30:60, 25:75] = True
+    none = np.zeros_like(comp)
+    for shadow_after, expected in ((False, "removed_structure"), (True, None)):
+        ev = _pcc_evidence()
+        _roof(ev, (E_LB, E_RB, E_BB), 220, r=0.36, b=0.30)  # a bright roof before ...
+        _roof(ev, (E_LA, E_RA, E_BA), 135, r=0.34, b=0.33)  # ... a grey footprint after, less bright
+        _shadow(ev, F_SHADOW_B)  # the shadow the roof cast before
+        if shadow_after:
+            _shadow(ev, F_SHADOW_A)
+        assert change_objects.outline_correlation(comp, ev) > change_objects.OUTLINE_SAME
+        v = change_pcc.judge(comp, none, ev, False, 0.5, 100, 0.25)
+        assert v.type == expected, v.reason
+
 def test_each_date_is_thresholded_on_its_own_mbi_distribution():
     # two dates of different contrast: the building threshold follows each image's own MBI histogram
     rng = np.random.default_rng(5)
