@@ -17,7 +17,12 @@ is inside it and around it, at each date, rather than pixel by pixel:
   (Otsu on the MBI histogram of both dates) and by more than a margin; a removed
   one where it falls. The footprint is those pixels only, cleaned by a small
   opening and hole filling, so new paving, a shadow or an earthwork around a new
-  building is not counted in its area. A footprint needs roof evidence over most
+  building is not counted in its area. The index of a roof larger than its structuring
+  elements is patchy (a warehouse's skylights and ridge break it further): a piece
+  that is not shaped like a roof is grown over the connected, outline-free pixels of
+  its own interior's colour, within twice that colour's own spread (seeded region
+  growing, Adams & Bischof 1994), and kept grown when the whole is shaped like a
+  roof. A footprint needs roof evidence over most
   of it *and* either a cast shadow beside it at the date it stands (looked for all
   around the footprint: the sun's direction is not estimated) or a compact,
   rectangular outline (Ok 2013; Sirmacek & Unsalan 2009 use the same shadow cue).
@@ -63,6 +68,9 @@ SURFACE_CORE_M = 4.0  # a surface change is at least twice this wide
 WATER_COLOUR_DIST = 0.05  # a dark patch this close to the open water's chromaticity is water
 POND_SATURATION = 0.1  # or coloured at least this much (distance of (r, b) from neutral grey)
 ROOF_COLOUR_DIST = 0.45  # a roof pixel's colour is within this of its roof's (relative brightness + 4 x chroma)
+GROW_DIST_MIN = 0.08  # a roof piece grows over pixels at least this near its colour (see _grow_to_roof_colour)
+
+
 RECT_MIN = 0.55  # a built footprint fills at least this share of its minimum bounding rectangle
 RECT_ALONE = 0.75  # ... and this share when no shadow supports it
 SHADOW_SUPPORT = 0.3  # share of the ground around a footprint in shadow for the shadow to support it
@@ -288,6 +296,35 @@ def _trim_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, r_open: 
     return ndimage.binary_fill_holes(ndimage.binary_dilation(best, iterations=1) & comp)
 
 
+def _grow_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, region: np.ndarray, r_open: int,
+                         ctx: ObjectContext) -> np.ndarray:
+    """``comp`` grown over the connected pixels of ``region`` that have the colour of its own interior
+    (:func:`_trim_to_roof_colour`'s distance): the building index of a large roof is patchy (its
+    structuring elements are smaller than the roof, and skylights and a ridge break it), so a roof's
+    pieces are grown back to the whole uniform surface they lie on."""
+    inner = ndimage.binary_erosion(comp, _disk(max(1, r_open)))
+    if inner.sum() < 20:
+        return comp
+    c = _colour(ev, inner, after=after)
+    lb, rb, bb = (E_LA, E_RA, E_BA) if after else (E_LB, E_RB, E_BB)
+    lum = ev[lb].astype(np.float32) / LUM_SCALE
+    r = ev[rb].astype(np.float32) / CHROMA_SCALE
+    b = ev[bb].astype(np.float32) / CHROMA_SCALE
+    d = np.abs(lum - c[0]) / max(c[0], 0.05) + 4 * np.hypot(r - c[1], b - c[2])
+    # not across an outline: the local spread of the date's brightness (as in _split_by_edges)
+    sd = ev[E_SDA if after else E_SDB].astype(np.float32) / SD_SCALE
+    flat = sd < 3.0 * float(np.median(sd[region])) + 0.005
+    # as far as the roof's own colour varies: twice the spread of its interior's (seeded region growing)
+    dm = ndimage.median_filter(d, 5)
+    tol = float(np.clip(2.0 * np.percentile(dm[inner], 90), GROW_DIST_MIN, ROOF_COLOUR_DIST))
+    like = ndimage.binary_opening(region & flat & (dm <= tol), _disk(max(1, r_open)))
+    lab, n = ndimage.label(like)
+    ids = np.unique(lab[inner & like])
+    grown = np.isin(lab, ids[ids > 0]) | comp
+    # the outline pixels (blurred between roof and ground) belong to the roof
+    return ndimage.binary_fill_holes(ndimage.binary_dilation(grown, iterations=2) & region)
+
+
 def _shaped_like_roof(comp, shadow, sun, ctx: ObjectContext) -> bool:
     """Rectangular enough, and more so when no shadow beside it supports it."""
     rect = rectangularity(comp)
@@ -409,8 +446,15 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
                 if float(np.mean(sign * dm[c] > 0.25 * ctx.tau_dmbi)) > 0.5]
         _dbg(typ, "roof px", int(roof.sum()), "segments", [int(c.sum()) for c in segs])
         for comp in comps + segs:
-            if comp.sum() < ctx.min_px:
+            if comp.sum() < ctx.min_px or (comp & used).sum() > 0.5 * comp.sum():
                 continue
+            if not _shaped_like_roof(comp, shadow, sun, ctx):
+                # a piece of a large roof whose building index is patchy: the whole uniform surface it
+                # lies on, when that is shaped like a roof
+                grown = _grow_to_roof_colour(comp, ev, sign > 0, obj & ~used, r_struct, ctx)
+                _dbg(typ, "grown", int(comp.sum()), "->", int(grown.sum()), "rect", round(rectangularity(grown), 2))
+                if _shaped_like_roof(grown, shadow, sun, ctx):
+                    comp = grown
             rect = rectangularity(comp)
             sup = shadow_support(comp, shadow, sun, ctx.px_m)
             other_shadow, other_sun = (sh_b, ctx.sun_b) if sign > 0 else (sh_a, ctx.sun_a)

@@ -322,6 +322,26 @@ def test_water_lost_inland_is_water_to_land():
     assert int(out[0].mask.sum()) == 60 * 60
 
 
+def test_a_piece_of_a_large_roof_grows_over_its_roof_not_over_lighter_paving_beside_it():
+    """The building index of a large roof is patchy: a triangular piece of a uniform grey roof
+    grows back to the whole roof, and stops at the lighter paving of the same hue beside it."""
+    rng = np.random.default_rng(4)
+    ev = _evidence((120, 140))
+    ev[E_RA] = ev[E_BA] = int(0.333 * change_objects.CHROMA_SCALE)  # neutral grey everywhere
+    ev[E_LA] = 130  # light paving (lum 0.65) ...
+    ev[E_LA, 20:90, 20:100] = 100 + rng.integers(-2, 3, (70, 80))  # ... and a grey roof (0.5) on it
+    ev[E_LA, :, 120:] = 60  # dark asphalt beyond
+    roof = np.zeros(ev.shape[1:], bool)
+    roof[20:90, 20:100] = True
+    yy, xx = np.mgrid[0:120, 0:140]
+    piece = roof & (yy - 20 > 0.875 * (xx - 20))  # the lower-left triangle only
+    grown = change_objects._grow_to_roof_colour(piece, ev, True, np.ones_like(roof), 3, _ctx())
+    assert (grown & roof).sum() >= 0.98 * roof.sum()
+    # at most the two-pixel outline ring of paving, none of the paving beyond it
+    assert (grown & ~roof).sum() <= 2.2 * 2 * (70 + 80)
+    assert not (grown & ~ndimage.binary_dilation(roof, iterations=3)).any()
+
+
 def test_a_roof_whose_ribs_vanish_but_whose_outline_stands_is_not_removed():
     # a ribbed roof (high MBI) turned flat white (saturated or hazier AFTER): its MBI falls, its cast
     # shadow and outline stand at both dates
