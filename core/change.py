@@ -1064,6 +1064,15 @@ def _pcc_change(poly, after_side, other_src, cs, es, tf, ctx: ObjectContext, gro
                   parent=(lambda: parents.vessel(poly)) if carved else None)
     if v.type is None:
         return None
+    if v.mask is not None:
+        # only part of the component was judged (a roof without the ground the building index took in)
+        comp = v.mask
+        pieces = [shape(g) for g, _ in features.shapes(comp.astype(np.uint8), mask=comp, transform=wt,
+                                                       connectivity=8)]
+        poly = max((p if p.is_valid else p.buffer(0) for p in pieces), key=lambda p: p.area)
+        gp = ground(poly)
+        if gp.area < min_area_m2:
+            return None
     mag = cs.read(1, window=w)
     mag = np.where(mag < 0, 0.0, mag)
     return Change(polygon=poly, area_m2=float(gp.area), perimeter_m=float(gp.length), type=v.type, score=v.score,

@@ -25,7 +25,10 @@ date on its own:
   inside it (Di Zenzo's gradient, which also sees a grey roof on brown soil of the
   same brightness) and at necks narrower than a building (:func:`split_merged`).
   Such *carved* pieces are judged more strictly (see below), and each keeps the
-  component it was cut out of, its *parent*.
+  component it was cut out of, its *parent*. The index also takes in lit ground hemmed
+  in by shadows beside a roof (between its own shadow and a taller neighbour's): a
+  component that fails as a whole and whose brightness is bimodal is judged again as its
+  bright mode alone (:func:`bright_core`), and the footprint is then that part.
 * **Objects** (decided in :func:`judge`): a footprint between the minimum area and
   ``MAX_AREA_M2``, compact and rectangular (its area fills a good share of its
   minimum-area bounding rectangle: Ok 2013's footprint test), neither on water nor
@@ -51,7 +54,7 @@ normalised correlation of the two dates' brightness gradients along it exceeds
 ``OUTLINE_SAME``: a roof re-covered in another colour, a house finished) is not new,
 however much its colour changed -- unless its appearance changed very much and its cast
 shadow went with it (``SHADOW_GONE`` of the ground around it in shadow at the date it
-stands and not at the other, under ``SHADOW_CAME_MAX`` the other way round): rubble or a
+stands and not at the other, under ``SHADOW_CAME_SHARE`` of that the other way round): rubble or a
 slab left on a demolished building's footprint keeps the outline, not the height. A carved piece must also not be
 building at the other date at all (``OTHER_MAX``, with no override by a strong appearance change:
 its outline is the image's, not the building index's), and is dropped when it lies
@@ -118,8 +121,10 @@ NECK_M = 3.0  # half the width of the narrowest building that the split of a mer
 
 BESIDE_FOUND = 0.25  # share of a carved piece's outline along a structure already found (see change._pcc_change)
 SHADOW_MIN = 0.12  # share of the ground around a footprint in shadow at the date it stands (see _judge)
+CORE_RATIO = 2.0  # a component's bright mode this many times as bright as the rest is a roof (bright_core)
 SHADOW_GONE = 0.2  # share of that ground in shadow at the date it stands and not at the other ...
-SHADOW_CAME_MAX = 0.05  # ... while under this share is in shadow at the other date only: the height went
+SHADOW_CAME_SHARE = 0.25  # ... and under this fraction of that in shadow at the other date only (a moved
+# sun moves a shadow, which comes as much as it goes): the height went
 
 DEBUG = False
 
@@ -295,6 +300,37 @@ class Verdict:
     type: Optional[str]
     score: float
     reason: str
+    mask: Optional[np.ndarray] = None  # the part of the component judged, when not all of it (bright_core)
+
+
+def bright_core(comp: np.ndarray, ev: np.ndarray, after: bool, min_px: int) -> Optional[np.ndarray]:
+    """The bright part of a component whose brightness (at the date it stands) is bimodal, or None.
+    The building index takes in lit ground hemmed in by dark shadows beside a roof (a patch between a
+    building's own shadow and a taller neighbour's is "brighter than its surroundings" too); the roof is
+    then the component's bright mode: the pixels above Otsu's (1979) threshold of its brightness, when
+    their mean is at least ``CORE_RATIO`` times the rest's, largest piece, opened by a pixel, holes
+    filled."""
+    lum = ev[E_LA if after else E_LB].astype(np.float32)[comp]
+    if lum.size < 2 * min_px or float(lum.max()) <= float(lum.min()):
+        return None
+    hist, edges = np.histogram(lum, 64)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    w0 = np.cumsum(hist).astype(np.float64)
+    m0 = np.cumsum(hist * centres)
+    between = (m0[-1] * w0 / w0[-1] - m0) ** 2 / np.maximum(w0 * (w0[-1] - w0), 1e-9)
+    t = centres[int(np.argmax(between))]
+    hi = lum > t
+    if not hi.any() or hi.all() or lum[hi].mean() < CORE_RATIO * max(float(lum[~hi].mean()), 1.0):
+        return None
+    core = np.zeros_like(comp)
+    core[comp] = hi
+    core = ndimage.binary_opening(core)
+    lab, n = ndimage.label(core)
+    if n == 0:
+        return None
+    sizes = ndimage.sum(core, lab, np.arange(1, n + 1))
+    core = ndimage.binary_fill_holes(lab == 1 + int(np.argmax(sizes)))
+    return core if core.sum() >= min_px else None
 
 
 def judge(comp: np.ndarray, other: np.ndarray, ev: np.ndarray, after: bool, px_m: float, min_px: int,
@@ -310,6 +346,16 @@ def judge(comp: np.ndarray, other: np.ndarray, ev: np.ndarray, after: bool, px_m
     if DEBUG:
         print("   pcc", "after" if after else "before", "whole" if parent is None else "carved", int(comp.sum()),
               v.type, v.reason)
+    if v.type is None and parent is None:
+        # a roof and the lit ground hemmed in by shadows beside it, as one component: the roof alone
+        core = bright_core(comp, ev, after, min_px)
+        if core is not None:
+            vc = _judge(core, other, ev, after, px_m, min_px, px_area_m2, water_colours, None)
+            if DEBUG:
+                print("   pcc bright core", int(core.sum()), vc.type, vc.reason)
+            if vc.type is not None:
+                vc.mask = core
+                return vc
     return v
 
 
@@ -350,8 +396,9 @@ def _judge(comp, other, ev, after, px_m, min_px, px_area_m2, water_colours, pare
         other_shadow = (flags & (F_SHADOW_B if after else F_SHADOW_A)) > 0
         gone = shadow_support(comp, own_shadow & ~other_shadow, None, px_m)
         came = shadow_support(comp, other_shadow & ~own_shadow, None, px_m)
-        if not (d >= APPEARANCE_STRONG and gone >= SHADOW_GONE and came < SHADOW_CAME_MAX):
-            return Verdict(None, 0.0, f"same outline at both dates ({oc:.2f})")
+        if not (d >= APPEARANCE_STRONG and gone >= SHADOW_GONE and came < SHADOW_CAME_SHARE * gone):
+            return Verdict(None, 0.0, f"same outline at both dates ({oc:.2f}; appearance {d:.2f}, shadow gone "
+                                      f"{gone:.2f}, came {came:.2f})")
     if d < d_min:
         return Verdict(None, 0.0, f"appearance unchanged ({d:.2f} < {d_min:.2f})")
 

@@ -660,6 +660,27 @@ def test_rubble_on_a_demolished_footprint_is_removed_a_roof_recovered_is_not():
         v = change_pcc.judge(comp, none, ev, False, 0.5, 100, 0.25)
         assert v.type == expected, v.reason
 
+def test_a_roof_and_the_lit_ground_hemmed_in_beside_it_are_judged_as_the_roof():
+    """A component of the building index holding a removed roof and, beside it, a larger patch of
+    unchanged lit ground: as a whole its appearance did not change; its bright part, the roof, went."""
+    ev = _pcc_evidence()
+    comp = np.zeros(ev.shape[1:], bool)
+    comp[30:60, 25:75] = True  # the roof, 1500 px
+    comp[60:90, 20:90] = True  # the ground patch beside it, 2100 px
+    ev[E_LB, 60:90, 20:90] = ev[E_LA, 60:90, 20:90] = 70  # lit ground (0.35) at both dates
+    _roof(ev, (E_LB, E_RB, E_BB), 180, r=0.34, b=0.33)  # a bright roof before, bare soil after
+    _shadow(ev, F_SHADOW_B, box=(30, 60, 75, 83))  # its shadow before
+    _shadow(ev, F_SHADOW_B, box=(22, 30, 25, 83))
+    none = np.zeros_like(comp)
+    assert change_pcc._judge(comp, none, ev, False, 0.5, 100, 0.25, None, None).type is None
+    v = change_pcc.judge(comp, none, ev, False, 0.5, 100, 0.25)
+    assert v.type == "removed_structure", v.reason
+    assert v.mask is not None and abs(int(v.mask.sum()) - 1500) <= 150
+    assert not (v.mask & ~ndimage.binary_dilation(comp[:, :] & (np.arange(100)[:, None] < 60))).any()
+    # a component of one brightness has no bright core
+    assert change_pcc.bright_core(comp, _pcc_evidence(), False, 100) is None
+
+
 def test_each_date_is_thresholded_on_its_own_mbi_distribution():
     # two dates of different contrast: the building threshold follows each image's own MBI histogram
     rng = np.random.default_rng(5)
