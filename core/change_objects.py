@@ -69,8 +69,6 @@ WATER_COLOUR_DIST = 0.05  # a dark patch this close to the open water's chromati
 POND_SATURATION = 0.1  # or coloured at least this much (distance of (r, b) from neutral grey)
 ROOF_COLOUR_DIST = 0.45  # a roof pixel's colour is within this of its roof's (relative brightness + 4 x chroma)
 GROW_DIST_MIN = 0.08  # a roof piece grows over pixels at least this near its colour (see _grow_to_roof_colour)
-
-
 RECT_MIN = 0.55  # a built footprint fills at least this share of its minimum bounding rectangle
 RECT_ALONE = 0.75  # ... and this share when no shadow supports it
 SHADOW_SUPPORT = 0.3  # share of the ground around a footprint in shadow for the shadow to support it
@@ -296,8 +294,8 @@ def _trim_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, r_open: 
     return ndimage.binary_fill_holes(ndimage.binary_dilation(best, iterations=1) & comp)
 
 
-def _grow_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, region: np.ndarray, r_open: int,
-                         ctx: ObjectContext) -> np.ndarray:
+def _grow_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, region: np.ndarray,
+                         r_open: int) -> np.ndarray:
     """``comp`` grown over the connected pixels of ``region`` that have the colour of its own interior
     (:func:`_trim_to_roof_colour`'s distance): the building index of a large roof is patchy (its
     structuring elements are smaller than the roof, and skylights and a ridge break it), so a roof's
@@ -451,7 +449,7 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
             if not _shaped_like_roof(comp, shadow, sun, ctx):
                 # a piece of a large roof whose building index is patchy: the whole uniform surface it
                 # lies on, when that is shaped like a roof
-                grown = _grow_to_roof_colour(comp, ev, sign > 0, obj & ~used, r_struct, ctx)
+                grown = _grow_to_roof_colour(comp, ev, sign > 0, obj & ~used, r_struct)
                 _dbg(typ, "grown", int(comp.sum()), "->", int(grown.sum()), "rect", round(rectangularity(grown), 2))
                 if _shaped_like_roof(grown, shadow, sun, ctx):
                     comp = grown

@@ -54,10 +54,11 @@ normalised correlation of the two dates' brightness gradients along it exceeds
 ``OUTLINE_SAME``: a roof re-covered in another colour, a house finished) is not new,
 however much its colour changed -- unless its appearance changed very much and its cast
 shadow went with it (``SHADOW_GONE`` of the ground around it in shadow at the date it
-stands and not at the other, under ``SHADOW_CAME_SHARE`` of that the other way round): rubble or a
-slab left on a demolished building's footprint keeps the outline, not the height. A carved piece must also not be
-building at the other date at all (``OTHER_MAX``, with no override by a strong appearance change:
-its outline is the image's, not the building index's), and is dropped when it lies
+stands and not at the other, and under ``SHADOW_CAME_SHARE`` of that the other way
+round): rubble or a slab left on a demolished building's footprint keeps the outline,
+not the height. A carved piece must also not be building at the other date at all
+(``OTHER_MAX``, with no override by a strong appearance change: its outline is the
+image's, not the building index's), and is dropped when it lies
 along a structure the change-magnitude path already found (that structure was the
 building; the pieces along it are its paving or yard), or when its parent is a
 vessel (:func:`parent_vessel`): a ship's deck is cut along its white deck lines

@@ -335,7 +335,7 @@ def test_a_piece_of_a_large_roof_grows_over_its_roof_not_over_lighter_paving_bes
     roof[20:90, 20:100] = True
     yy, xx = np.mgrid[0:120, 0:140]
     piece = roof & (yy - 20 > 0.875 * (xx - 20))  # the lower-left triangle only
-    grown = change_objects._grow_to_roof_colour(piece, ev, True, np.ones_like(roof), 3, _ctx())
+    grown = change_objects._grow_to_roof_colour(piece, ev, True, np.ones_like(roof), 3)
     assert (grown & roof).sum() >= 0.98 * roof.sum()
     # at most the two-pixel outline ring of paving, none of the paving beyond it
     assert (grown & ~roof).sum() <= 2.2 * 2 * (70 + 80)
