@@ -245,6 +245,16 @@ def _score(x: float) -> float:
     return float(np.clip(1.0 - math.exp(-max(0.0, x)), 0.0, 1.0))
 
 
+def _colour_distance(ev: np.ndarray, c: np.ndarray, after: bool) -> np.ndarray:
+    """Each pixel's distance, at one date, to the colour ``c`` (brightness, r and b chromaticity, as
+    :func:`_colour` gives it): relative brightness difference plus four times the chromaticity distance."""
+    lb, rb, bb = (E_LA, E_RA, E_BA) if after else (E_LB, E_RB, E_BB)
+    lum = ev[lb].astype(np.float32) / LUM_SCALE
+    r = ev[rb].astype(np.float32) / CHROMA_SCALE
+    b = ev[bb].astype(np.float32) / CHROMA_SCALE
+    return np.abs(lum - c[0]) / max(c[0], 0.05) + 4 * np.hypot(r - c[1], b - c[2])
+
+
 def _continues_land(ev, new_land, land_ring, after: bool) -> bool:
     """Whether the new (or lost) land looks like the stable land beside it (a pier extended,
     a quay filled), rather than a vessel lying against it."""
@@ -262,12 +272,7 @@ def _like_land(ev, land_ring, after: bool) -> np.ndarray:
     """Pixels whose colour is that of the stable land beside the region."""
     if land_ring.sum() < 5:
         return np.zeros(land_ring.shape, bool)
-    c_ring = _colour(ev, land_ring, after=after)
-    lb, rb, bb = (E_LA, E_RA, E_BA) if after else (E_LB, E_RB, E_BB)
-    lum = ev[lb].astype(np.float32) / LUM_SCALE
-    r = ev[rb].astype(np.float32) / CHROMA_SCALE
-    b = ev[bb].astype(np.float32) / CHROMA_SCALE
-    d = np.abs(lum - c_ring[0]) / max(c_ring[0], 0.05) + 4 * np.hypot(r - c_ring[1], b - c_ring[2])
+    d = _colour_distance(ev, _colour(ev, land_ring, after=after), after)
     return ndimage.median_filter(d, 5) <= 0.3
 
 
@@ -278,12 +283,7 @@ def _trim_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, r_open: 
     inner = ndimage.binary_erosion(comp, _disk(max(1, r_open)))
     if inner.sum() < 20:
         return comp
-    c = _colour(ev, inner, after=after)
-    lb, rb, bb = (E_LA, E_RA, E_BA) if after else (E_LB, E_RB, E_BB)
-    lum = ev[lb].astype(np.float32) / LUM_SCALE
-    r = ev[rb].astype(np.float32) / CHROMA_SCALE
-    b = ev[bb].astype(np.float32) / CHROMA_SCALE
-    d = np.abs(lum - c[0]) / max(c[0], 0.05) + 4 * np.hypot(r - c[1], b - c[2])
+    d = _colour_distance(ev, _colour(ev, inner, after=after), after)
     keep = comp & (ndimage.median_filter(d, 5) <= ROOF_COLOUR_DIST)
     keep = ndimage.binary_opening(keep, _disk(max(1, r_open)))
     parts = _components(keep, 1)
@@ -303,12 +303,7 @@ def _grow_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, region: 
     inner = ndimage.binary_erosion(comp, _disk(max(1, r_open)))
     if inner.sum() < 20:
         return comp
-    c = _colour(ev, inner, after=after)
-    lb, rb, bb = (E_LA, E_RA, E_BA) if after else (E_LB, E_RB, E_BB)
-    lum = ev[lb].astype(np.float32) / LUM_SCALE
-    r = ev[rb].astype(np.float32) / CHROMA_SCALE
-    b = ev[bb].astype(np.float32) / CHROMA_SCALE
-    d = np.abs(lum - c[0]) / max(c[0], 0.05) + 4 * np.hypot(r - c[1], b - c[2])
+    d = _colour_distance(ev, _colour(ev, inner, after=after), after)
     # not across an outline: the local spread of the date's brightness (as in _split_by_edges)
     sd = ev[E_SDA if after else E_SDB].astype(np.float32) / SD_SCALE
     flat = sd < 3.0 * float(np.median(sd[region])) + 0.005
