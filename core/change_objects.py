@@ -304,9 +304,9 @@ def _grow_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, region: 
     if inner.sum() < 20:
         return comp
     d = _colour_distance(ev, _colour(ev, inner, after=after), after)
-    # not across an outline: the local spread of the date's brightness (as in _split_by_edges)
+    # not across an outline
     sd = ev[E_SDA if after else E_SDB].astype(np.float32) / SD_SCALE
-    flat = sd < 3.0 * float(np.median(sd[region])) + 0.005
+    flat = sd < _outline_level(sd, region)
     # as far as the roof's own colour varies: twice the spread of its interior's (seeded region growing)
     dm = ndimage.median_filter(d, 5)
     tol = float(np.clip(2.0 * np.percentile(dm[inner], 90), GROW_DIST_MIN, ROOF_COLOUR_DIST))
@@ -345,13 +345,18 @@ def _roof_segments(inside, lum, sd, shadow, sun, ctx: ObjectContext) -> np.ndarr
     return out
 
 
+def _outline_level(sd: np.ndarray, sel: np.ndarray) -> float:
+    """The local spread of brightness ``sd`` from which a pixel lies on an outline between surfaces:
+    three times its median over ``sel`` (mostly the inside of surfaces), plus a floor."""
+    return 3.0 * float(np.median(sd[sel])) + 0.005
+
+
 def _split_by_edges(roof: np.ndarray, sd: np.ndarray, obj: np.ndarray, ctx: ObjectContext) -> List[np.ndarray]:
     """Pieces of a roof mask, separated where the image has edges (adjacent roofs, or a roof and
     the bright paving strip beside it, touch in the MBI but not in the image)."""
     if not roof.any():
         return []
-    tau = 3.0 * float(np.median(sd[obj])) + 0.005
-    core = ndimage.binary_erosion(roof & (sd < tau), _disk(1))
+    core = ndimage.binary_erosion(roof & (sd < _outline_level(sd, obj)), _disk(1))
     lab, n = ndimage.label(core)
     if n == 0:
         return []

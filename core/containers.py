@@ -796,7 +796,6 @@ def _sun_directions(px: float) -> List[np.ndarray]:
         se = np.zeros((2 * reach + 1, 2 * reach + 1), bool)
         for k in range(1, reach + 1):
             se[reach + int(round(k * math.sin(a))), reach + int(round(k * math.cos(a)))] = True
-        se[reach, reach] = False
         out.append(se)
     return out
 
