@@ -100,6 +100,7 @@ from .change_objects import (
     rectangularity,
     shadow_support,
 )
+from .water import otsu_threshold
 
 GROW_M = 3.0  # how far a roof's lit facets grow into its shaded ones (metres) ...
 GROW_FRACTION = 0.5  # ... into pixels whose MBI is at least this share of the date's threshold
@@ -314,12 +315,7 @@ def bright_core(comp: np.ndarray, ev: np.ndarray, after: bool, min_px: int) -> O
     lum = ev[E_LA if after else E_LB].astype(np.float32)[comp]
     if lum.size < 2 * min_px or float(lum.max()) <= float(lum.min()):
         return None
-    hist, edges = np.histogram(lum, 64)
-    centres = 0.5 * (edges[:-1] + edges[1:])
-    w0 = np.cumsum(hist).astype(np.float64)
-    m0 = np.cumsum(hist * centres)
-    between = (m0[-1] * w0 / w0[-1] - m0) ** 2 / np.maximum(w0 * (w0[-1] - w0), 1e-9)
-    t = centres[int(np.argmax(between))]
+    t, _ = otsu_threshold(lum)
     hi = lum > t
     if not hi.any() or hi.all() or lum[hi].mean() < CORE_RATIO * max(float(lum[~hi].mean()), 1.0):
         return None
