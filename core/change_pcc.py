@@ -43,7 +43,12 @@ at BEFORE (under 30 % of it is BEFORE building) and whose appearance changed (th
 median over the footprint of a relative brightness difference plus four times the
 distance of (r, b) chromaticities exceeds ``APPEARANCE_MIN``); a building whose
 appearance changed very much counts even where the other date's classification
-also fired (bare soil or a car park before a house is often MBI-bright too).
+also fired (bare soil or a car park before a house is often MBI-bright too). A grey
+roof built on grey-brown soil changes the colour little (0.14-0.25 on LEVIR-CD's new
+houses) but brings two things a colour drift does not: its own outline, absent at the
+other date (the correlation of the dates' gradients along it under ``OUTLINE_NEW``),
+and a clear cast shadow (``SHADOW_NEW`` of the ring around it); a footprint with both
+needs only ``APPEARANCE_NEW_OUTLINE`` (the structure, not only the colour, changed).
 Before that, a footprint is not judged where the other date could not show it (mostly in
 a non-vegetated shadow at the other date: the sun moved), nor where it stood in water at
 the other date (by the water mask and the scene's water colour at that date: a vessel
@@ -127,6 +132,10 @@ CORE_RATIO = 2.0  # a component's bright mode this many times as bright as the r
 SHADOW_GONE = 0.2  # share of that ground in shadow at the date it stands and not at the other ...
 SHADOW_CAME_SHARE = 0.25  # ... and under this fraction of that in shadow at the other date only (a moved
 # sun moves a shadow, which comes as much as it goes): the height went
+
+OUTLINE_NEW = 0.15  # a footprint whose outline the other date lacks (gradient correlation under this) ...
+SHADOW_NEW = 0.3  # ... and with this share of the ring around it in its shadow ...
+APPEARANCE_NEW_OUTLINE = 0.14  # ... needs only this appearance change (a grey roof on grey-brown soil)
 
 DEBUG = False
 
@@ -396,6 +405,9 @@ def _judge(comp, other, ev, after, px_m, min_px, px_area_m2, water_colours, pare
         if not (d >= APPEARANCE_STRONG and gone >= SHADOW_GONE and came < SHADOW_CAME_SHARE * gone):
             return Verdict(None, 0.0, f"same outline at both dates ({oc:.2f}; appearance {d:.2f}, shadow gone "
                                       f"{gone:.2f}, came {came:.2f})")
+    if oc < OUTLINE_NEW and sup >= SHADOW_NEW:
+        # a new outline and a clear shadow: the structure changed, whatever the colour did
+        d_min = APPEARANCE_NEW_OUTLINE
     if d < d_min:
         return Verdict(None, 0.0, f"appearance unchanged ({d:.2f} < {d_min:.2f})")
 

@@ -660,6 +660,31 @@ def test_rubble_on_a_demolished_footprint_is_removed_a_roof_recovered_is_not():
         v = change_pcc.judge(comp, none, ev, False, 0.5, 100, 0.25)
         assert v.type == expected, v.reason
 
+def test_a_grey_roof_on_soil_of_nearly_its_colour_is_new_when_its_outline_and_shadow_are():
+    """A grey roof on grey-brown soil (appearance change about 0.2, under APPEARANCE_MIN) is new when
+    it brings an outline the other date lacks and a clear shadow; not with a faint shadow, nor where
+    part of its outline stood before."""
+    comp = np.zeros((100, 100), bool)
+    comp[30:60, 25:75] = True
+    none = np.zeros_like(comp)
+    two_sides = [(60, 68, 25, 83), (30, 68, 75, 83)]
+    for shadows, outline_before, expected in ((two_sides, False, "new_structure"),
+                                              ([(60, 64, 25, 75)], False, None),
+                                              (two_sides, True, None)):
+        ev = _pcc_evidence()
+        _roof(ev, (E_LA, E_RA, E_BA), 112, r=0.385, b=0.28)
+        if outline_before:
+            ev[E_LB, 30:45, 25:28] = 112  # a slab along part of one side stood before
+        for box in shadows:
+            _shadow(ev, F_SHADOW_A, box=box)
+        d = float(np.median(change_pcc.appearance_change(ev)[comp]))
+        assert change_pcc.APPEARANCE_NEW_OUTLINE < d < change_pcc.APPEARANCE_MIN
+        v = change_pcc.judge(comp, none, ev, True, 0.5, 100, 0.25)
+        assert v.type == expected, v.reason
+        if expected is None:
+            assert v.reason.startswith("appearance unchanged")
+
+
 def test_a_roof_and_the_lit_ground_hemmed_in_beside_it_are_judged_as_the_roof():
     """A component of the building index holding a removed roof and, beside it, a larger patch of
     unchanged lit ground: as a whole its appearance did not change; its bright part, the roof, went."""
