@@ -98,7 +98,8 @@ Method
    A body lying against vegetation (excess green of the land beside it) is a
    beach or bank between a wood and the water: vessels moor against quays, piers
    and other vessels. With the analyst's piers, a body near a pier, square to the
-   nearest stretch of its outline and not touching it, is a crane boom, conveyor
+   nearest stretch of its outline and not touching it -- or touching it right beside
+   a hull moored alongside that pier -- is a crane boom, conveyor
    or catwalk reaching out over the water, and a slim body lying mostly within a
    pixel of a pier's outline is a sliver of its edge (:mod:`quayside.core.ships_piers`).
    At coarse pixels a body against land must be at least ``MIN_DOCKED_PX``

@@ -425,6 +425,30 @@ def test_crane_boom_across_a_berth_is_not_a_ship(tmp_path):
     assert res.ships[0].pier == "Quay A" and res.ships[0].state == "docked"
 
 
+def test_a_boom_square_to_the_berth_beside_a_ship_alongside_is_dropped_a_boat_stern_to_is_not():
+    # within the docking distance of a quay, a body square to its face is a vessel moored
+    # stern-to -- unless it lies right beside a hull moored alongside that quay: there it is the
+    # boom of the crane working the ship, reaching out from the quay past the stern
+    from quayside.core.ships import Ship, _drop_crossing
+    from rasterio.crs import CRS
+
+    x0, y0 = ORIGIN
+    quay = box(x0, y0 - 50, x0 + 300, y0)  # face along x at y0, water to the north
+
+    def body(xa, ya, xb, yb, heading):
+        g = box(x0 + xa, y0 + ya, x0 + xb, y0 + yb)
+        length, width = max(xb - xa, yb - ya), min(xb - xa, yb - ya)
+        return Ship(g, length, width, heading, g.area, 0.9, "docked", "Quay A", ya)
+
+    ship = body(100, 2, 220, 22, 90.0)  # 120 m alongside, 2 m off the face
+    boom = body(224, 0.5, 229, 32.5, 0.0)  # 32 x 5 m, square to the face, 4 m past the stern
+    boat = body(20, 0.5, 25, 12.5, 0.0)  # 12 m moored stern-to, nothing alongside near it
+    kept = _drop_crossing([ship, boom, boat], [(quay, "Quay A")], CRS.from_epsg(32633), 0.5, 1.0)
+    assert [k.length_m for k in kept] == [120, 12]
+    # the same body with no ship alongside the quay is a boat moored stern-to
+    assert [k.length_m for k in _drop_crossing([boom], [(quay, "Quay A")], CRS.from_epsg(32633), 0.5, 1.0)] == [32]
+
+
 def test_beach_between_wood_and_water_is_not_a_ship(tmp_path):
     # a wavy shore: a wood, a pale beach a few metres wide, the water. Pieces of the beach
     # stand out from both the wood and the water and look like hulls lying against the land;
