@@ -206,6 +206,7 @@ N_DIRECTIONS = 24  # directions of the runs (7.5 deg apart)
 MAX_BEAM_M = 60.0  # the widest ships afloat (ULCS, VLCC, Valemax) have a beam of about 60-65 m
 MAX_ELONG = 10.0  # hulls are at most ~10 times as long as wide; crane booms are slimmer
 MIN_WIDTH_PX = 1.5  # a hull is at least this wide in (blurred) pixels
+FOAM_HUE_MAX = 0.2  # a wake's contrast to water is brightness: at most this share of it is hue
 # contrast
 DARK_FACTOR = 2.5  # darker-only departures need 2.5 x the CFAR threshold
 INTEG_K = 4.0  # integrated contrast sum(zb)/sqrt(n) of a body must exceed INTEG_K * k
@@ -1380,12 +1381,17 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
     cut = _stern_before_wake(c, ctx, t, pa, mu_)
     if cut is not None:
         side, t_cut = cut
+        keep = (mu_ <= t_cut + 0.5 * p.px) if side > 0 else (mu_ >= t_cut - 0.5 * p.px)
+        if not _foam_coloured(ctx, rows[~keep] + c.sl[0].start, cols[~keep] + c.sl[1].start,
+                              rows[keep] + c.sl[0].start, cols[keep] + c.sl[1].start):
+            cut = None
+    if cut is not None:
+        side, t_cut = cut
         if e is None:
             e = (mu_.max() + 0.5 * p.px, mu_.min() - 0.5 * p.px)
         hi, lo = e
         e = (min(hi, t_cut), lo) if side > 0 else (hi, max(lo, t_cut))
-        # the wake is not part of the hull: drop its pixels from the mask (area, overlaps)
-        keep = (mu_ <= t_cut + 0.5 * p.px) if side > 0 else (mu_ >= t_cut - 0.5 * p.px)
+        # the wake is not part of the hull: drop its pixels (``keep`` is the hull's) from the mask
         if keep.sum() >= 2:
             c.mask = np.zeros_like(c.mask)
             c.mask[rows[keep], cols[keep]] = True
@@ -1410,6 +1416,27 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
     c.feat["wake"], c.feat["wake_side"] = _wake_evidence(c, ctx)
     if c.feat.get("contact") == "anchored":
         c.feat["trail"] = _trail_evidence(c, ctx)
+
+
+def _hue_share(ctx: _Ctx, rows: np.ndarray, cols: np.ndarray) -> float:
+    """Median share of hue in the contrast to water (``dc / d``) of the given block pixels."""
+    d = ctx.d[rows, cols]
+    zb = ctx.zb[rows, cols]
+    dc = np.sqrt(np.maximum(d * d - zb * zb, 0.0))
+    return float(np.median(dc / np.maximum(d, 1e-6)))
+
+
+def _foam_coloured(ctx: _Ctx, wr, wc, hr, hc) -> bool:
+    """Whether the part cut off a hull as its wake (pixels ``wr, wc``; the hull left: ``hr,
+    hc``) has the colour of foam. Foam is white: it brightens the water without changing its
+    hue, so its contrast is brightness (hue share ``dc / d`` 0.05-0.15 over the synthetic
+    wakes). A painted hull or its deck cargo -- a dark green hull with coloured boxes taken
+    for the wake of its white deckhouse -- is coloured: a trail with a hue share over
+    ``FOAM_HUE_MAX``, and over the hull's own (the blurred end of a coloured hull), is hull."""
+    if wr.size == 0 or hr.size == 0:
+        return True
+    share = _hue_share(ctx, wr, wc)
+    return share <= max(FOAM_HUE_MAX, _hue_share(ctx, hr, hc))
 
 
 def _stern_before_wake(c: _Cand, ctx: _Ctx, t, prof, mu_):

@@ -449,6 +449,33 @@ def test_a_boom_square_to_the_berth_beside_a_ship_alongside_is_dropped_a_boat_st
     assert [k.length_m for k in _drop_crossing([boom], [(quay, "Quay A")], CRS.from_epsg(32633), 0.5, 1.0)] == [32]
 
 
+def test_a_trail_cut_off_as_wake_must_have_the_colour_of_foam():
+    # foam brightens the water without changing its hue: its contrast is brightness. A dark
+    # green hull carrying coloured boxes behind a white deckhouse is no wake, however its
+    # contrast profile falls away from the deckhouse
+    from types import SimpleNamespace
+
+    from quayside.core.ships import FOAM_HUE_MAX, _foam_coloured
+
+    d = np.full((4, 10), 12.0, np.float32)
+    zb = np.empty_like(d)
+    zb[0] = 12.0  # the white deckhouse: all brightness
+    zb[1] = 11.9  # foam: brightness, a little hue (share 0.13)
+    zb[2] = 7.0  # the green hull and its boxes: over half the contrast is hue
+    zb[3] = 6.0  # a hull painted as colourfully as that
+    ctx = SimpleNamespace(d=d, zb=zb)
+    cols = np.arange(10)
+
+    def row(k):
+        return np.full(10, k), cols
+
+    share = float(np.sqrt(12.0 ** 2 - 7.0 ** 2) / 12.0)
+    assert share > FOAM_HUE_MAX
+    assert _foam_coloured(ctx, *row(1), *row(0))  # foam behind a white deckhouse
+    assert not _foam_coloured(ctx, *row(2), *row(0))  # a coloured hull behind it
+    assert _foam_coloured(ctx, *row(2), *row(3))  # the blurred end of a coloured hull: as coloured
+
+
 def test_beach_between_wood_and_water_is_not_a_ship(tmp_path):
     # a wavy shore: a wood, a pale beach a few metres wide, the water. Pieces of the beach
     # stand out from both the wood and the water and look like hulls lying against the land;
