@@ -119,7 +119,10 @@ Method
    clockwise from grid north. A free hull whose hypothesis runs on into its wake
    is measured to its stern only: the profile along the axis is a plateau (hull)
    then a ramp decaying away from it (foam), and the stern is placed at the
-   change point (:func:`quayside.core.ships_wake.wake_cut`).
+   change point (:func:`quayside.core.ships_wake.wake_cut`) -- when the part cut off
+   has the colour of foam, whose contrast to water is brightness, not hue
+   (:func:`_foam_coloured`: a dark painted hull with deck cargo, dimmer than its white
+   deckhouse, is not a wake).
 
 6. **Windows.** The working grid (the image, or a block average when the
    minimum length spans more than 10 pixels) is read in blocks with a halo of
