@@ -122,7 +122,8 @@ Method
    change point (:func:`quayside.core.ships_wake.wake_cut`) -- when the part cut off
    has the colour of foam, whose contrast to water is brightness, not hue
    (:func:`_foam_coloured`: a dark painted hull with deck cargo, dimmer than its white
-   deckhouse, is not a wake).
+   deckhouse, is not a wake); the hull's ends are then taken at half its own plateau,
+   not the joined body's (a dark hull beside a brighter wake).
 
 6. **Windows.** The working grid (the image, or a block average when the
    minimum length spans more than 10 pixels) is read in blocks with a halo of
@@ -1344,11 +1345,13 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
     mu_ = px_x * ux + px_y * uy
     mv_ = -px_x * uy + px_y * ux
 
-    def extent(t, prof, half_len, lo_lim, hi_lim):
+    def extent(t, prof, half_len, lo_lim, hi_lim, core=None):
         """Outermost half-plateau crossings within the mask's extent (+ a margin), scanning
         from outside in, so dark lines inside a hull (hatch coamings, the shadow of a
-        superstructure) do not cut it short."""
-        core = np.abs(t) <= 0.3 * half_len + 0.5 * p.px
+        superstructure) do not cut it short. ``core``: the samples whose median is the
+        plateau (default: the middle of the body)."""
+        if core is None:
+            core = np.abs(t) <= 0.3 * half_len + 0.5 * p.px
         vals = prof[core & np.isfinite(prof)]
         if vals.size == 0:
             return None
@@ -1390,6 +1393,15 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
             cut = None
     if cut is not None:
         side, t_cut = cut
+        # the hull's ends at half its own plateau, not the whole body's: a dark hull under a
+        # white deckhouse, with a brighter wake behind it, is under half of the joined median
+        lo_l, hi_l = mu_.min() - 0.5 * p.px - margin, mu_.max() + 0.5 * p.px + margin
+        if side > 0:
+            e_h = extent(t, pa, 0.0, lo_l, t_cut, core=(t >= mu_.min()) & (t <= t_cut))
+        else:
+            e_h = extent(t, pa, 0.0, t_cut, hi_l, core=(t >= t_cut) & (t <= mu_.max()))
+        if e_h is not None:
+            e = e_h
         if e is None:
             e = (mu_.max() + 0.5 * p.px, mu_.min() - 0.5 * p.px)
         hi, lo = e

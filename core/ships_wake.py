@@ -21,6 +21,13 @@ much better than a single plateau; the stern is then placed where the profile
 crosses half-way between the plateau and the wake level at the breakpoint (the
 half-contrast rule of the length measurement, with the wake as the
 "background").
+
+Behind a dark-painted hull the white foam is *brighter* than the hull: the wake
+then steps up from the hull's plateau (at least ``BRIGHT_STEP`` times it) and falls
+away from its own start, and the stern is where the profile crosses half-way up
+that step. A white deckhouse on such a hull is what a first, least-squares pass
+from the bow's half-maximum stumbles on; a second, robust pass (half the median,
+absolute deviations) then places the stern (:func:`wake_cut`).
 """
 
 from __future__ import annotations
@@ -35,19 +42,19 @@ DECLINE = 0.3  # and the line fitted to it falls by at least this fraction of th
 MIN_GAIN = 0.35  # the two-piece fit removes at least this share of the one-piece residual
 DECAY = 0.3  # the far half of the trail is at least this much dimmer than its near half
 MIN_TRAIL = 0.33  # the wake piece is at least this fraction of the hull piece long
+BRIGHT_STEP = 2.0  # a wake brighter than its hull starts at least this many times the hull plateau
 
 
-def _line_sse(y: np.ndarray, x: np.ndarray):
-    """Residual sum of squares and slope of a least-squares line through (x, y)."""
+def _line_fit(y: np.ndarray, x: np.ndarray, robust: bool):
+    """Residual (sum of squares, or of absolute values when ``robust``) and slope of a
+    least-squares line through (x, y)."""
     if y.size < 2:
         return 0.0, 0.0
     xm, ym = x.mean(), y.mean()
     sxx = float(((x - xm) ** 2).sum())
-    if sxx <= 0:
-        return float(((y - ym) ** 2).sum()), 0.0
-    b = float(((x - xm) * (y - ym)).sum() / sxx)
+    b = float(((x - xm) * (y - ym)).sum() / sxx) if sxx > 0 else 0.0
     r = y - ym - b * (x - xm)
-    return float((r * r).sum()), b
+    return (float(np.abs(r).sum()) if robust else float((r * r).sum())), b
 
 
 def wake_cut(t: np.ndarray, prof: np.ndarray, side: int, lo: float, hi: float, px: float,
@@ -58,7 +65,25 @@ def wake_cut(t: np.ndarray, prof: np.ndarray, side: int, lo: float, hi: float, p
 
     ``t``/``prof``: the contrast profile along the axis; only samples in [lo, hi] (the
     hypothesis' extent) are used. ``px``: pixel size; ``min_hull``: the shortest hull
-    that may remain (same unit)."""
+    that may remain (same unit).
+
+    Two passes. The first fits a plateau and a line by least squares from the bow's
+    half-maximum point. A dark hull under a white deckhouse defeats it: half the
+    deckhouse's contrast lies above the dark bow, which is skipped, and the deckhouse is a
+    spike on the hull's plateau that squared residuals let dominate the fit. Failing the
+    first, the second pass starts at half the profile's *median* and fits with absolute
+    deviations (about the hull piece's median and the wake's line)."""
+    for start, robust in ((np.max, False), (np.median, True)):
+        pos = _wake_cut(t, prof, side, lo, hi, px, min_hull, start, robust)
+        if pos is not None:
+            return pos
+    return None
+
+
+def _wake_cut(t: np.ndarray, prof: np.ndarray, side: int, lo: float, hi: float, px: float,
+              min_hull: float, start=np.max, robust: bool = False) -> Optional[float]:
+    """One pass of :func:`wake_cut`: started at half ``start(profile)``, with absolute
+    deviations when ``robust``, else squared ones."""
     sel = np.isfinite(prof) & (t >= lo) & (t <= hi)
     if sel.sum() < 8:
         return None
@@ -67,7 +92,7 @@ def wake_cut(t: np.ndarray, prof: np.ndarray, side: int, lo: float, hi: float, p
         tt, yy = tt[::-1], yy[::-1]
     # start at the bow's half-contrast point (the blurred rise of the bow is neither
     # plateau nor wake)
-    top = float(np.max(yy))
+    top = float(start(yy))
     i0 = int(np.argmax(yy >= 0.5 * top))
     tt, yy = tt[i0:], yy[i0:]
     if yy.size < 8:
@@ -79,22 +104,36 @@ def wake_cut(t: np.ndarray, prof: np.ndarray, side: int, lo: float, hi: float, p
     b_lo = max(2, int(math.ceil(min_hull / max(step, 1e-9))))
     if b_lo >= n - min_w:
         return None
-    total = float(((yy - yy.mean()) ** 2).sum())
+    if robust:
+        total = float(np.abs(yy - np.median(yy)).sum())
+    else:
+        total = float(((yy - yy.mean()) ** 2).sum())
     if total <= 0:
         return None
     best = None
     for b in range(b_lo, n - min_w + 1):
         h = yy[:b]
-        sse_h = float(((h - h.mean()) ** 2).sum())
-        sse_w, slope = _line_sse(yy[b:], x[b:])
+        if robust:
+            sse_h = float(np.abs(h - np.median(h)).sum())
+        else:
+            sse_h = float(((h - h.mean()) ** 2).sum())
+        sse_w, slope = _line_fit(yy[b:], x[b:], robust)
         cost = sse_h + sse_w
         if best is None or cost < best[0]:
             best = (cost, b, slope)
     cost, b, slope = best
     plateau = float(np.median(yy[:b]))
     wake = yy[b:]
-    if plateau <= 0 or slope > 0 or float(wake.mean()) > DIMMER * plateau:
+    if plateau <= 0 or slope > 0:
         return None
+    # the wake right behind the stern
+    w0 = float(np.median(wake[:min_w]))
+    # a wake brighter than its hull (white foam behind a dark-painted hull) must step up from the hull
+    # clearly, and falls away from its own start rather than from the hull's level
+    bright = float(wake.mean()) > DIMMER * plateau
+    if bright and w0 < BRIGHT_STEP * plateau:
+        return None
+    ref = w0 if bright else plateau
     # a trail, not the taper of a pointed bow or stern: longer than 3 px and than a
     # third of the hull left
     if float(x[-1] - x[b]) < max(3 * px, MIN_TRAIL * float(x[b])):
@@ -105,20 +144,21 @@ def wake_cut(t: np.ndarray, prof: np.ndarray, side: int, lo: float, hi: float, p
     half = body.size // 2
     if half < 1 or float(body[half:].mean()) > (1.0 - DECAY) * float(body[:half].mean()):
         return None
-    # a ramp falling away from the hull (a dark deck behind a bright deckhouse is flat)
-    if -slope * float(x[-1] - x[b]) < DECLINE * plateau:
+    # a ramp falling away from the stern (a dark deck behind a bright deckhouse is flat)
+    if -slope * float(x[-1] - x[b]) < DECLINE * ref:
         return None
     if cost > (1.0 - MIN_GAIN) * total:
         return None
-    # half-way between the plateau and the wake right behind the stern
-    w0 = float(np.median(wake[:min_w]))
-    level = 0.5 * (plateau + min(w0, plateau))
+    # half-way between the plateau and the wake right behind the stern: a step down (a wake dimmer than
+    # the hull) or up (a brighter one)
+    level = 0.5 * (plateau + w0) if bright else 0.5 * (plateau + min(w0, plateau))
+    hull_side = (yy <= level) if bright else (yy >= level)
     j = b
-    while j > 1 and yy[j - 1] < level:
+    while j > 1 and not hull_side[j - 1]:
         j -= 1
-    while j < n - 1 and yy[j] >= level:
+    while j < n - 1 and hull_side[j]:
         j += 1
-    # interpolate the crossing between samples j-1 (>= level) and j (< level)
+    # interpolate the crossing between samples j-1 (hull side) and j (wake side)
     y0, y1 = yy[j - 1], yy[j]
-    f = (y0 - level) / max(y0 - y1, 1e-9) if y0 >= level > y1 else 0.0
+    f = (y0 - level) / (y0 - y1) if hull_side[j - 1] and not hull_side[j] and y0 != y1 else 0.0
     return float(tt[j - 1] + f * (tt[j] - tt[j - 1]))

@@ -476,6 +476,37 @@ def test_a_trail_cut_off_as_wake_must_have_the_colour_of_foam():
     assert _foam_coloured(ctx, *row(2), *row(3))  # the blurred end of a coloured hull: as coloured
 
 
+def test_the_stern_of_a_dark_hull_under_a_white_deckhouse_before_a_brighter_wake():
+    # the contrast along a boat under way at 1 m: a dark bow (10), a white deckhouse (48), the
+    # dark hull (8) to the stern at 35 m, then white foam (39) fading behind it
+    from quayside.core.ships_wake import wake_cut
+    from scipy import ndimage
+
+    step = 0.25
+    t = np.arange(0.0, 110.0, step)
+    prof = np.full(t.shape, 1.0)
+    prof[(t >= 2) & (t < 7)] = 10.0
+    prof[(t >= 7) & (t < 15)] = 48.0
+    prof[(t >= 15) & (t < 35)] = 8.0
+    wk = (t >= 35) & (t < 100)
+    prof[wk] = 39.0 * np.exp(-(t[wk] - 35.0) / 25.0) + 2.0
+    prof = ndimage.gaussian_filter1d(prof, 0.6 / step)
+    cut = wake_cut(t, prof, 1, 0.0, 100.0, 1.0, 13.5)
+    assert cut is not None and abs(cut - 35.0) <= 1.0, cut
+    # the usual case, a bright hull before a dimmer wake, is cut at its stern as well
+    usual = np.full(t.shape, 1.0)
+    usual[(t >= 2) & (t < 35)] = 40.0
+    usual[wk] = 25.0 * np.exp(-(t[wk] - 35.0) / 25.0) + 2.0
+    usual = ndimage.gaussian_filter1d(usual, 0.6 / step)
+    cut = wake_cut(t, usual, 1, 0.0, 100.0, 1.0, 13.5)
+    assert cut is not None and abs(cut - 35.0) <= 1.0, cut
+    # a hull with no wake (a flat deck behind its deckhouse) is not cut
+    flat = np.full(t.shape, 1.0)
+    flat[(t >= 2) & (t < 35)] = 8.0
+    flat[(t >= 7) & (t < 15)] = 48.0
+    assert wake_cut(t, ndimage.gaussian_filter1d(flat, 0.6 / step), 1, 0.0, 40.0, 1.0, 13.5) is None
+
+
 def test_beach_between_wood_and_water_is_not_a_ship(tmp_path):
     # a wavy shore: a wood, a pale beach a few metres wide, the water. Pieces of the beach
     # stand out from both the wood and the water and look like hulls lying against the land;
