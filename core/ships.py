@@ -1392,7 +1392,6 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
                               rows[keep] + c.sl[0].start, cols[keep] + c.sl[1].start):
             cut = None
     if cut is not None:
-        side, t_cut = cut
         # the hull's ends at half its own plateau, not the whole body's: a dark hull under a
         # white deckhouse, with a brighter wake behind it, is under half of the joined median
         lo_l, hi_l = mu_.min() - 0.5 * p.px - margin, mu_.max() + 0.5 * p.px + margin
