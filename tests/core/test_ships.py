@@ -477,34 +477,30 @@ def test_a_trail_cut_off_as_wake_must_have_the_colour_of_foam():
 
 
 def test_the_stern_of_a_dark_hull_under_a_white_deckhouse_before_a_brighter_wake():
-    # the contrast along a boat under way at 1 m: a dark bow (10), a white deckhouse (48), the
-    # dark hull (8) to the stern at 35 m, then white foam (39) fading behind it
+    # the contrast along a boat under way at 1 m, sampled every 0.25 m and blurred by the sensor
     from quayside.core.ships_wake import wake_cut
     from scipy import ndimage
 
-    step = 0.25
-    t = np.arange(0.0, 110.0, step)
-    prof = np.full(t.shape, 1.0)
-    prof[(t >= 2) & (t < 7)] = 10.0
-    prof[(t >= 7) & (t < 15)] = 48.0
-    prof[(t >= 15) & (t < 35)] = 8.0
-    wk = (t >= 35) & (t < 100)
-    prof[wk] = 39.0 * np.exp(-(t[wk] - 35.0) / 25.0) + 2.0
-    prof = ndimage.gaussian_filter1d(prof, 0.6 / step)
-    cut = wake_cut(t, prof, 1, 0.0, 100.0, 1.0, 13.5)
+    t = np.arange(0.0, 110.0, 0.25)
+
+    def profile(parts, foam=0.0):
+        """Levels over [a, b) metres, then foam fading from ``foam`` behind the stern at 35 m."""
+        prof = np.full(t.shape, 1.0)
+        for a, b, level in parts:
+            prof[(t >= a) & (t < b)] = level
+        wk = (t >= 35) & (t < 100)
+        if foam:
+            prof[wk] = foam * np.exp(-(t[wk] - 35.0) / 25.0) + 2.0
+        return ndimage.gaussian_filter1d(prof, 0.6 / 0.25)
+
+    # a dark bow (10), a white deckhouse (48), the dark hull (8), then white foam (39)
+    cut = wake_cut(t, profile([(2, 7, 10.0), (7, 15, 48.0), (15, 35, 8.0)], foam=39.0), 1, 0.0, 100.0, 1.0, 13.5)
     assert cut is not None and abs(cut - 35.0) <= 1.0, cut
     # the usual case, a bright hull before a dimmer wake, is cut at its stern as well
-    usual = np.full(t.shape, 1.0)
-    usual[(t >= 2) & (t < 35)] = 40.0
-    usual[wk] = 25.0 * np.exp(-(t[wk] - 35.0) / 25.0) + 2.0
-    usual = ndimage.gaussian_filter1d(usual, 0.6 / step)
-    cut = wake_cut(t, usual, 1, 0.0, 100.0, 1.0, 13.5)
+    cut = wake_cut(t, profile([(2, 35, 40.0)], foam=25.0), 1, 0.0, 100.0, 1.0, 13.5)
     assert cut is not None and abs(cut - 35.0) <= 1.0, cut
     # a hull with no wake (a flat deck behind its deckhouse) is not cut
-    flat = np.full(t.shape, 1.0)
-    flat[(t >= 2) & (t < 35)] = 8.0
-    flat[(t >= 7) & (t < 15)] = 48.0
-    assert wake_cut(t, ndimage.gaussian_filter1d(flat, 0.6 / step), 1, 0.0, 40.0, 1.0, 13.5) is None
+    assert wake_cut(t, profile([(2, 7, 8.0), (7, 15, 48.0), (15, 35, 8.0)]), 1, 0.0, 40.0, 1.0, 13.5) is None
 
 
 def test_beach_between_wood_and_water_is_not_a_ship(tmp_path):
