@@ -8,6 +8,7 @@ over blocks with a halo so neighbourhood filters see across block seams.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence, Tuple
 
@@ -35,13 +36,47 @@ class BandRoles:
         return (self.red, self.green, self.blue)
 
 
+# band descriptions that name a role: common names (PlanetScope's "blue", "green", "red",
+# "nir"; STAC's common names) and, in a stack of Sentinel-2 bands, their band names
+_ROLE_NAMES = {"red": "red", "green": "green", "blue": "blue", "nir": "nir", "nir08": "nir",
+               "near infrared": "nir"}
+_S2_ROLES = {"b2": "blue", "b02": "blue", "b3": "green", "b03": "green", "b4": "red", "b04": "red",
+             "b8": "nir", "b08": "nir", "b8a": "nir"}
+_S2_NAME = re.compile(r"^b(0?[1-9]|1[0-2]|8a)$")
+_S2_ONLY = {"b02", "b03", "b04", "b08", "b8a", "b12"}  # names no Landsat band stack uses
+
+
+def _described_roles(descriptions: Sequence[str]) -> dict:
+    """Role -> 1-based band index from the bands' descriptions (empty when they name none).
+
+    Sentinel-2 band names are read only when every described band has one and one of them is
+    Sentinel-2's own (zero-padded, B8A or B12): Landsat 7 calls its red band B3 and its NIR
+    band B4."""
+    names = [re.sub(r"[\s_-]+", " ", (d or "").strip().lower()) for d in descriptions]
+    out = {}
+    for i, n in enumerate(names):
+        role = _ROLE_NAMES.get(n)
+        if role is not None and role not in out:
+            out[role] = i + 1
+    named = [n for n in names if n]
+    if named and all(_S2_NAME.match(n) for n in named) and _S2_ONLY & set(named):
+        for i, n in enumerate(names):
+            role = _S2_ROLES.get(n)
+            if role is not None and role not in out:
+                out[role] = i + 1
+    return out
+
+
 def band_roles(src, red: Optional[int] = None, green: Optional[int] = None, blue: Optional[int] = None,
                nir: Optional[int] = None, need_colour: bool = True) -> BandRoles:
-    """Band roles from explicit choices, else from the raster's colour interpretation.
+    """Band roles from explicit choices, else from the raster's colour interpretation, else
+    from the bands' descriptions.
 
-    Defaults: bands whose colour interpretation says red/green/blue; a band
-    described as NIR (description or ``nir`` in its name); otherwise bands
-    1, 2, 3 as R, G, B and a 4th non-alpha band as NIR.
+    Defaults: bands whose colour interpretation says red/green/blue; bands whose
+    description names their role ("red", "green", "blue", "nir": PlanetScope, STAC common
+    names; B04, B03, B02, B08 in a stack of Sentinel-2 bands, whose first band is blue, not
+    red); a band described as NIR (``nir`` in its description); otherwise bands 1, 2, 3 as
+    R, G, B and a 4th non-alpha band as NIR.
     """
     count = src.count
     if need_colour and count < 3 and not all((red, green, blue)):
@@ -58,10 +93,11 @@ def band_roles(src, red: Optional[int] = None, green: Optional[int] = None, blue
                 return i + 1
         return None
 
-    r = red or find(ColorInterp.red) or 1
-    g = green or find(ColorInterp.green) or min(2, count)
-    b = blue or find(ColorInterp.blue) or min(3, count)
-    n = nir
+    named = _described_roles(src.descriptions)
+    r = red or find(ColorInterp.red) or named.get("red") or 1
+    g = green or find(ColorInterp.green) or named.get("green") or min(2, count)
+    b = blue or find(ColorInterp.blue) or named.get("blue") or min(3, count)
+    n = nir or named.get("nir")
     if n is None:
         for i, d in enumerate(desc):
             if "nir" in d or "near" in d and "infrared" in d:

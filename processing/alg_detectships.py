@@ -49,7 +49,7 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
             "metres and says which pier it lies at — including ships moored against a quay or rafted side by "
             "side.</p>"
             "<p><b>Input image</b>: any band count, 8/16-bit or float, nodata respected; band roles from the "
-            "colour interpretation unless set.<br>"
+            "colour interpretation or the band names (red/green/blue/nir, Sentinel-2's B02–B08) unless set.<br>"
             "<b>Area of interest</b> (optional): only ships inside it.<br>"
             "<b>Water</b> (optional polygons): where the water is; without it the water mask is computed as in "
             "<i>Water mask</i>.<br>"

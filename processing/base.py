@@ -108,8 +108,9 @@ class QuaysideAlgorithm(QgsProcessingAlgorithm):
         """Optional band-role parameters; empty means "from the colour interpretation"."""
 
         for key, label in self.BAND_ROLES:
-            p = QgsProcessingParameterBand(key, self.tr(label + " (empty = from the raster's colour interpretation)"),
-                                           None, parent, optional=True)
+            p = QgsProcessingParameterBand(
+                key, self.tr(label + " (empty = from the raster's colour interpretation or band names)"),
+                None, parent, optional=True)
             if advanced:
                 p.setFlags(p.flags() | p.FlagAdvanced)
             self.addParameter(p)
