@@ -890,6 +890,15 @@ def _open_water(path, src, win, bands, f, stem, notes, label, cancel, _unused):
         return None
 
 
+def _mask_polygons(a: np.ndarray, transform) -> list:
+    """Polygons (valid) of the non-zero pixels of ``a``, 8-connected, one per value and piece."""
+    out = []
+    for geom, _ in features.shapes(a, mask=a > 0, transform=transform, connectivity=8):
+        p = shape(geom)
+        out.append(p if p.is_valid else p.buffer(0))  # 8-connected pieces can touch themselves at a corner
+    return out
+
+
 def _polygonize(mask_path: str, size: int, cancel, band: int = 1) -> list:
     """Polygons of the mask (``band`` of the raster), block by block, merged across block seams."""
     interior, seam = [], []
@@ -912,12 +921,7 @@ def _polygonize(mask_path: str, size: int, cancel, band: int = 1) -> list:
                 edges.append(("x", x1))
             if core.row_off + core.height < m.height:
                 edges.append(("y", y0))
-            for geom, val in features.shapes(a, mask=a > 0, transform=wt, connectivity=8):
-                if not val:
-                    continue
-                p = shape(geom)
-                if not p.is_valid:  # 8-connected pieces can touch themselves at a corner
-                    p = p.buffer(0)
+            for p in _mask_polygons(a, wt):
                 bx0, by0, bx1, by1 = p.bounds
                 touches = any((k == "x" and (abs(bx0 - v) < 1e-9 or abs(bx1 - v) < 1e-9)) or
                               (k == "y" and (abs(by0 - v) < 1e-9 or abs(by1 - v) < 1e-9)) for k, v in edges)
@@ -972,11 +976,7 @@ def _object_changes(poly, cs, es, tf, ctx: ObjectContext, ground, min_area_m2) -
     la = ev[E_LA].astype(np.float32) / LUM_SCALE
     out = []
     for d in decide(inside, mag, ev, ctx):
-        m = d.mask.astype(np.uint8)
-        for geom, _val in features.shapes(m, mask=m > 0, transform=wt, connectivity=8):
-            p = shape(geom)
-            if not p.is_valid:
-                p = p.buffer(0)
+        for p in _mask_polygons(d.mask.astype(np.uint8), wt):
             gp = ground(p)
             if gp.area < min_area_m2:
                 continue
@@ -1067,9 +1067,7 @@ def _pcc_change(poly, after_side, other_src, cs, es, tf, ctx: ObjectContext, gro
     if v.mask is not None:
         # only part of the component was judged (a roof without the ground the building index took in)
         comp = v.mask
-        pieces = [shape(g) for g, _ in features.shapes(comp.astype(np.uint8), mask=comp, transform=wt,
-                                                       connectivity=8)]
-        poly = max((p if p.is_valid else p.buffer(0) for p in pieces), key=lambda p: p.area)
+        poly = max(_mask_polygons(comp.astype(np.uint8), wt), key=lambda p: p.area)
         gp = ground(poly)
         if gp.area < min_area_m2:
             return None
