@@ -255,6 +255,15 @@ def _colour_distance(ev: np.ndarray, c: np.ndarray, after: bool) -> np.ndarray:
     return np.abs(lum - c[0]) / max(c[0], 0.05) + 4 * np.hypot(r - c[1], b - c[2])
 
 
+def _interior_colour_distance(comp: np.ndarray, ev: np.ndarray, after: bool, r_open: int):
+    """(interior, each pixel's :func:`_colour_distance` to the interior's colour) of a footprint, its
+    interior being the footprint eroded by ``r_open``; (interior, None) when that is under 20 px."""
+    inner = ndimage.binary_erosion(comp, _disk(max(1, r_open)))
+    if inner.sum() < 20:
+        return inner, None
+    return inner, _colour_distance(ev, _colour(ev, inner, after=after), after)
+
+
 def _continues_land(ev, new_land, land_ring, after: bool) -> bool:
     """Whether the new (or lost) land looks like the stable land beside it (a pier extended,
     a quay filled), rather than a vessel lying against it."""
@@ -280,10 +289,9 @@ def _trim_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, r_open: 
                          ctx: ObjectContext) -> np.ndarray:
     """The part of a roof piece that has the colour of its own interior: bright paving or a
     strip of ground that touches a roof in the MBI is cut off."""
-    inner = ndimage.binary_erosion(comp, _disk(max(1, r_open)))
-    if inner.sum() < 20:
+    inner, d = _interior_colour_distance(comp, ev, after, r_open)
+    if d is None:
         return comp
-    d = _colour_distance(ev, _colour(ev, inner, after=after), after)
     keep = comp & (ndimage.median_filter(d, 5) <= ROOF_COLOUR_DIST)
     keep = ndimage.binary_opening(keep, _disk(max(1, r_open)))
     parts = _components(keep, 1)
@@ -300,10 +308,9 @@ def _grow_to_roof_colour(comp: np.ndarray, ev: np.ndarray, after: bool, region: 
     (:func:`_trim_to_roof_colour`'s distance): the building index of a large roof is patchy (its
     structuring elements are smaller than the roof, and skylights and a ridge break it), so a roof's
     pieces are grown back to the whole uniform surface they lie on."""
-    inner = ndimage.binary_erosion(comp, _disk(max(1, r_open)))
-    if inner.sum() < 20:
+    inner, d = _interior_colour_distance(comp, ev, after, r_open)
+    if d is None:
         return comp
-    d = _colour_distance(ev, _colour(ev, inner, after=after), after)
     # not across an outline
     sd = ev[E_SDA if after else E_SDB].astype(np.float32) / SD_SCALE
     flat = sd < _outline_level(sd, region)
