@@ -380,8 +380,13 @@ def _objects(d, zb, valid, p):
     chromatic part ``dc`` (the spread of the per-band contrasts). Hulls are brighter than
     water or of another hue (red, green, blue paints); departures that are only darker
     (slicks, current lines, cloud shadows) need a much larger contrast."""
-    dc = np.sqrt(np.maximum(d * d - zb * zb, 0.0))
+    dc = _hue_contrast(d, zb)
     return ((zb > p.k_obj) | (dc > p.k_obj) | (zb < -DARK_FACTOR * p.k_obj)) & valid
+
+
+def _hue_contrast(d, zb):
+    """The chromatic part ``dc`` of the colour distance to water: ``d^2 = zb^2 + dc^2``."""
+    return np.sqrt(np.maximum(d * d - zb * zb, 0.0))
 
 
 def _background(x, valid, sel, p):
@@ -1435,9 +1440,7 @@ def _refine(c: _Cand, ctx: _Ctx) -> None:
 def _hue_share(ctx: _Ctx, rows: np.ndarray, cols: np.ndarray) -> float:
     """Median share of hue in the contrast to water (``dc / d``) of the given block pixels."""
     d = ctx.d[rows, cols]
-    zb = ctx.zb[rows, cols]
-    dc = np.sqrt(np.maximum(d * d - zb * zb, 0.0))
-    return float(np.median(dc / np.maximum(d, 1e-6)))
+    return float(np.median(_hue_contrast(d, ctx.zb[rows, cols]) / np.maximum(d, 1e-6)))
 
 
 def _foam_coloured(ctx: _Ctx, wr, wc, hr, hc) -> bool:

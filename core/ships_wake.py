@@ -45,6 +45,14 @@ MIN_TRAIL = 0.33  # the wake piece is at least this fraction of the hull piece l
 BRIGHT_STEP = 2.0  # a wake brighter than its hull starts at least this many times the hull plateau
 
 
+def _level_fit(y: np.ndarray, robust: bool) -> float:
+    """Residual of a constant fitted to ``y``: absolute deviations from the median when ``robust``,
+    else squared deviations from the mean."""
+    if robust:
+        return float(np.abs(y - np.median(y)).sum())
+    return float(((y - y.mean()) ** 2).sum())
+
+
 def _line_fit(y: np.ndarray, x: np.ndarray, robust: bool):
     """Residual (sum of squares, or of absolute values when ``robust``) and slope of a
     least-squares line through (x, y)."""
@@ -104,19 +112,12 @@ def _wake_cut(t: np.ndarray, prof: np.ndarray, side: int, lo: float, hi: float, 
     b_lo = max(2, int(math.ceil(min_hull / max(step, 1e-9))))
     if b_lo >= n - min_w:
         return None
-    if robust:
-        total = float(np.abs(yy - np.median(yy)).sum())
-    else:
-        total = float(((yy - yy.mean()) ** 2).sum())
+    total = _level_fit(yy, robust)
     if total <= 0:
         return None
     best = None
     for b in range(b_lo, n - min_w + 1):
-        h = yy[:b]
-        if robust:
-            sse_h = float(np.abs(h - np.median(h)).sum())
-        else:
-            sse_h = float(((h - h.mean()) ** 2).sum())
+        sse_h = _level_fit(yy[:b], robust)
         sse_w, slope = _line_fit(yy[b:], x[b:], robust)
         cost = sse_h + sse_w
         if best is None or cost < best[0]:
