@@ -38,8 +38,7 @@ class BandRoles:
 
 # band descriptions that name a role: common names (PlanetScope's "blue", "green", "red",
 # "nir"; STAC's common names) and, in a stack of Sentinel-2 bands, their band names
-_ROLE_NAMES = {"red": "red", "green": "green", "blue": "blue", "nir": "nir", "nir08": "nir",
-               "near infrared": "nir"}
+_ROLE_NAMES = {"red": "red", "green": "green", "blue": "blue"}
 _S2_ROLES = {"b2": "blue", "b02": "blue", "b3": "green", "b03": "green", "b4": "red", "b04": "red",
              "b8": "nir", "b08": "nir", "b8a": "nir"}
 _S2_NAME = re.compile(r"^b(0?[1-9]|1[0-2]|8a)$")
@@ -49,9 +48,10 @@ _S2_ONLY = {"b02", "b03", "b04", "b08", "b8a", "b12"}  # names no Landsat band s
 def _described_roles(descriptions: Sequence[str]) -> dict:
     """Role -> 1-based band index from the bands' descriptions (empty when they name none).
 
-    Sentinel-2 band names are read only when every described band has one and one of them is
-    Sentinel-2's own (zero-padded, B8A or B12): Landsat 7 calls its red band B3 and its NIR
-    band B4."""
+    Red, green and blue by name; NIR as the first band whose description says NIR ("nir", or
+    "near" and "infrared"). Sentinel-2 band names are read only when every described band has
+    one and one of them is Sentinel-2's own (zero-padded, B8A or B12): Landsat 7 calls its red
+    band B3 and its NIR band B4."""
     names = [re.sub(r"[\s_-]+", " ", (d or "").strip().lower()) for d in descriptions]
     out = {}
     for i, n in enumerate(names):
@@ -64,6 +64,11 @@ def _described_roles(descriptions: Sequence[str]) -> dict:
             role = _S2_ROLES.get(n)
             if role is not None and role not in out:
                 out[role] = i + 1
+    if "nir" not in out:
+        for i, n in enumerate(names):
+            if "nir" in n or "near" in n and "infrared" in n:
+                out["nir"] = i + 1
+                break
     return out
 
 
@@ -73,10 +78,10 @@ def band_roles(src, red: Optional[int] = None, green: Optional[int] = None, blue
     from the bands' descriptions.
 
     Defaults: bands whose colour interpretation says red/green/blue; bands whose
-    description names their role ("red", "green", "blue", "nir": PlanetScope, STAC common
-    names; B04, B03, B02, B08 in a stack of Sentinel-2 bands, whose first band is blue, not
-    red); a band described as NIR (``nir`` in its description); otherwise bands 1, 2, 3 as
-    R, G, B and a 4th non-alpha band as NIR.
+    description names their role ("red", "green", "blue": PlanetScope, STAC common names;
+    B04, B03, B02, B08 in a stack of Sentinel-2 bands, whose first band is blue, not red); a
+    band described as NIR (``nir`` in its description); otherwise bands 1, 2, 3 as R, G, B and
+    a 4th non-alpha band as NIR.
     """
     count = src.count
     if need_colour and count < 3 and not all((red, green, blue)):
@@ -85,7 +90,6 @@ def band_roles(src, red: Optional[int] = None, green: Optional[int] = None, blue
             "Choose a 3-band (or more) optical image, or set the band parameters."
         )
     interp = list(src.colorinterp)
-    desc = [(d or "").lower() for d in src.descriptions]
 
     def find(ci) -> Optional[int]:
         for i, c in enumerate(interp):
@@ -98,11 +102,6 @@ def band_roles(src, red: Optional[int] = None, green: Optional[int] = None, blue
     g = green or find(ColorInterp.green) or named.get("green") or min(2, count)
     b = blue or find(ColorInterp.blue) or named.get("blue") or min(3, count)
     n = nir or named.get("nir")
-    if n is None:
-        for i, d in enumerate(desc):
-            if "nir" in d or "near" in d and "infrared" in d:
-                n = i + 1
-                break
     if n is None and count >= 4:
         fourth = interp[3] if len(interp) > 3 else None
         if fourth not in (ColorInterp.alpha,) and 4 not in (r, g, b):
