@@ -123,7 +123,11 @@ Method
    has the colour of foam, whose contrast to water is brightness, not hue
    (:func:`_foam_coloured`: a dark painted hull with deck cargo, dimmer than its white
    deckhouse, is not a wake); the hull's ends are then taken at half its own plateau,
-   not the joined body's (a dark hull beside a brighter wake).
+   not the joined body's (a dark hull beside a brighter wake). A ship that is not
+   docked and measures shorter than the minimum length by more than
+   ``FREE_MIN_TOL_PX`` working pixels is not reported: nothing blurs a free hull's ends,
+   so it is shorter than the analyst asked for (a whitecap, or the white deckhouse of a
+   boat whose dark hull is not seen).
 
 6. **Windows.** The working grid (the image, or a block average when the
    minimum length spans more than 10 pixels) is read in blocks with a halo of
@@ -234,6 +238,7 @@ UNKNOWN_MAX = 0.5  # a body touching the image edge with more than this share of
 BERTH_BAND_PX = 2.0  # a hull too narrow for any other view lies within this many pixels of its given pier
 BERTH_SCORE = 0.5  # highest score of such a hull (no resolved outline): below any body found otherwise
 FRAGMENT_MAX = 0.25  # a hypothesis inside a hull and at most this share of its area is a piece of it
+FREE_MIN_TOL_PX = 1.5  # a free ship measured shorter than the minimum length by more than this is dropped
 MIN_DOCKED_PX = 4.0  # a body against land must be at least this many pixels long (its shape must be resolved)
 ALLOW_BOW_ON = False  # bodies joined to land at one end only (see _score)
 BOW_ON_MAX_M = 150.0
@@ -1969,6 +1974,12 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
             for sh in ships:
                 _measure_on_ground(sh, src.crs)
         ships = _dedupe(ships)
+        # A free body is measured against water at both ends, with no quay or partner to blur
+        # them: one measured shorter than the minimum asked for (beyond the 1.5 px the
+        # hypotheses are allowed) is shorter than the analyst wants reported -- a whitecap, or
+        # the deckhouse of a boat whose dark hull is not seen. Docked hulls are not judged so:
+        # a quay's mixed pixels trim their ends, and small true craft there measure short.
+        ships = [s for s in ships if s.state == "docked" or s.length_m >= min_length_m - FREE_MIN_TOL_PX * pxw]
         if aoi_union is not None:
             ships = [s for s in ships if aoi_union.contains(s.polygon.centroid)]
         if piers:
