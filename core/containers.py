@@ -152,6 +152,7 @@ from .raster import (
     read_valid,
     robust_stretch,
     union_over,
+    window_from_bounds,
 )
 
 L20 = 6.06  # ISO 668: 20 ft box, metres
@@ -944,7 +945,7 @@ def _water_reference(src_path, src, roles, tmpdir, cancel, progress):
 
 def _water_in(wsrc, g: BaseGeometry) -> bool:
     """Any water pixel of the water raster inside polygon ``g`` (raster CRS)."""
-    win = rasterio.windows.from_bounds(*g.bounds, transform=wsrc.transform).round_offsets().round_lengths()
+    win = window_from_bounds(*g.bounds, wsrc.transform).round_offsets().round_lengths()
     win = win.intersection(Window(0, 0, wsrc.width, wsrc.height)) if win.width > 0 and win.height > 0 else None
     if win is None or win.width < 1 or win.height < 1:
         return False
@@ -955,7 +956,7 @@ def _water_in(wsrc, g: BaseGeometry) -> bool:
 
 
 def _read_water(wsrc, bounds_geom, shape):
-    win = rasterio.windows.from_bounds(*bounds_geom.bounds, transform=wsrc.transform)
+    win = window_from_bounds(*bounds_geom.bounds, wsrc.transform)
     w = wsrc.read(1, window=win, out_shape=shape, resampling=Resampling.nearest, boundless=True, fill_value=0)
     return w == 1
 

@@ -135,6 +135,17 @@ def core_slices(core: Window, read: Window) -> Tuple[slice, slice]:
     return slice(r, r + int(core.height)), slice(c, c + int(core.width))
 
 
+def window_from_bounds(minx: float, miny: float, maxx: float, maxy: float, transform) -> Window:
+    """The (fractional) window of ``transform``'s grid that covers the box, whatever the grid's
+    orientation. ``rasterio.windows.from_bounds`` assumes north-up rows (a negative y step);
+    a raster without georeferencing has the identity transform, whose rows run the other way,
+    and there it failed ("Bounds and transform are inconsistent")."""
+    inv = ~transform
+    cols, rows = zip(*(inv * (x, y) for x in (minx, maxx) for y in (miny, maxy)))
+    c0, r0 = min(cols), min(rows)
+    return Window(c0, r0, max(cols) - c0, max(rows) - r0)
+
+
 def n_windows(width: int, height: int, size: int) -> int:
     return math.ceil(width / size) * math.ceil(height / size)
 

@@ -174,6 +174,7 @@ from .raster import (
     overview,
     robust_stretch,
     union_over,
+    window_from_bounds,
 )
 from .ships_piers import crossing_the_berth, hugging_the_outline
 from .ships_runs import LAND, OUTSIDE, STRUCTURE, WATER, directional_runs
@@ -1765,7 +1766,7 @@ def _read_block(src, bands, win: Window, f: int, shape):
 
 def _read_water(wsrc, bounds, shape) -> np.ndarray:
     """The water reference (1 = water) over ``bounds`` resampled to ``shape`` (nearest)."""
-    win = rasterio.windows.from_bounds(*bounds.bounds, transform=wsrc.transform)
+    win = window_from_bounds(*bounds.bounds, wsrc.transform)
     vals = [win.col_off, win.row_off, win.width, win.height]
     # on a common grid the window is whole pixels: do not let rounding shift it
     vals = [round(v) if abs(v - round(v)) < 1e-3 else v for v in vals]
@@ -1800,7 +1801,7 @@ def _aoi_windows(grid_w: int, grid_h: int, size: int, halo: int, aoi, wtf) -> Li
     whole-raster blocks), else the box tiled as the raster is. Blocks whose read window misses the
     area are left out."""
     x0, y0, x1, y1 = aoi.bounds
-    w = rasterio.windows.from_bounds(x0, y0, x1, y1, wtf).round_offsets(op="floor").round_lengths(op="ceil")
+    w = window_from_bounds(x0, y0, x1, y1, wtf).round_offsets(op="floor").round_lengths(op="ceil")
     try:
         w = w.intersection(Window(0, 0, grid_w, grid_h))
     except rasterio.errors.WindowError:  # the area only touches the raster's edge

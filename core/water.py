@@ -105,6 +105,7 @@ class WaterResult:
     roles: BandRoles
     windows: int
     notes: List[str] = field(default_factory=list)
+    units: str = "m"  # of pixel_size_m: "px" when the raster has no CRS
 
 
 def otsu_threshold(values: np.ndarray, bins: int = 256) -> tuple:
@@ -415,6 +416,7 @@ def water_mask(
         roles=roles,
         windows=total,
         notes=notes,
+        units="m" if scale.georeferenced else "px",
     )
 
 

@@ -145,9 +145,9 @@ class WaterMaskAlgorithm(QuaysideAlgorithm):
             return {}
         feedback.pushInfo(self.tr("Method: {}").format(result.method))
         feedback.pushInfo(self.tr("Threshold {:.3f}, separability {:.2f}; water covers {:.1f} % of the image "
-                                  "({:.2f} m pixels, {} blocks).").format(
+                                  "({:.2f} {} pixels, {} blocks).").format(
             result.threshold, result.separability, 100 * result.water_fraction, result.pixel_size_m,
-            result.windows))
+            result.units, result.windows))
         for note in result.notes:
             feedback.pushWarning(note) if hasattr(feedback, "pushWarning") else feedback.reportError(note)
 

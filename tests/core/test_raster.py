@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import rasterio
-from quayside.core.raster import band_roles
+from affine import Affine
+from quayside.core.raster import band_roles, window_from_bounds
 from rasterio.enums import ColorInterp
 from rasterio.transform import from_origin
 
@@ -45,3 +46,14 @@ def test_colour_interpretation_and_explicit_choices_come_first(tmp_path):
         assert (r.red, r.green, r.blue, r.nir) == (1, 2, 3, 4)
         r = band_roles(src, red=3, blue=1)
         assert (r.red, r.green, r.blue) == (3, 2, 1)
+
+
+@pytest.mark.parametrize("transform", [from_origin(500000, 4500000, 10, 10), Affine.identity()])
+def test_window_from_bounds_whatever_the_grid_orientation(transform):
+    # pixels 3..7 across and 2..6 down, as map bounds of either grid: north-up (rows run
+    # down the y axis) or a plain picture's identity transform (rows run up it)
+    xs = [transform * (c, r) for c in (3, 7) for r in (2, 6)]
+    minx, maxx = min(x for x, _ in xs), max(x for x, _ in xs)
+    miny, maxy = min(y for _, y in xs), max(y for _, y in xs)
+    w = window_from_bounds(minx, miny, maxx, maxy, transform)
+    assert (w.col_off, w.row_off, w.width, w.height) == pytest.approx((3, 2, 4, 4))

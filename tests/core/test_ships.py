@@ -3,6 +3,7 @@ separated from its quay, rafted pair counted as two, lengths in ground metres wh
 the CRS, no double count or cut ship at window seams, pier attribution, bad input."""
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -296,6 +297,26 @@ def test_no_crs_gives_pixels(tmp_path):
     res = detect_ships(tif, min_length_m=5, max_length_m=150)
     assert res.units == "px"
     assert any("CRS" in n for n in res.notes)
+    assert len(res.ships) == 1
+    assert abs(res.ships[0].length_m - 150 / PX) < 0.06 * 150 / PX
+
+
+def test_no_georeferencing_at_all_gives_pixels(tmp_path):
+    # no CRS and no geotransform (a plain picture): rasterio's identity transform has rows
+    # running up the y axis, where reading the computed water mask over a block once failed
+    # ("Bounds and transform are inconsistent")
+    g = hull(150, 24, ORIGIN[0] + 540, ORIGIN[1] - 600, 0)
+    tif = render(str(tmp_path / "geo.tif"), [(g, (200, 70, 60))], quay_rows=0, crs=None)
+    with rasterio.open(tif) as src:
+        data, profile = src.read(), src.profile
+    profile.pop("transform")
+    plain = str(tmp_path / "plain.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(plain, "w", **profile) as dst:
+            dst.write(data)
+        res = detect_ships(plain, min_length_m=5, max_length_m=150)
+    assert res.units == "px"
     assert len(res.ships) == 1
     assert abs(res.ships[0].length_m - 150 / PX) < 0.06 * 150 / PX
 
