@@ -56,7 +56,8 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
             "<b>Piers</b> (optional lines or polygons) and their <b>name field</b>: each docked ship gets the "
             "name of the nearest pier and its distance. Any CRS: reprojected.<br>"
             "<b>Minimum / maximum length</b> (m, default 15 and 400). A free (not docked) ship measured more "
-            "than 1.5 pixels (of the grid it works on) under the minimum is not reported; a docked one is.<br>"
+            "than 1.5 pixels (of the grid it works on) under the minimum is not reported (a docked one is), nor is "
+            "any ship measured that much over the maximum.<br>"
             "<b>Sensitivity</b> (0–1, default 0.5): higher finds fainter ships and more false alarms.</p>"
             "<p><b>Output</b>: one polygon per vessel with length_m, width_m, heading_deg (bow–stern axis, "
             "0–180° from north), area_m2, score (0–1), state (docked / anchored / underway), pier, "
@@ -101,11 +102,9 @@ class DetectShipsAlgorithm(QuaysideAlgorithm):
         water = geometries_in_crs(self.parameterAsSource(parameters, self.WATER, context), crs, context, feedback,
                                   "Water")
         piers_src = self.parameterAsSource(parameters, self.PIERS, context)
-        name_field = self.parameterAsString(parameters, self.PIER_NAME_FIELD, context)
-        if piers_src is not None and name_field and piers_src.fields().indexOf(name_field) < 0:
-            raise QgsProcessingException(self.tr(
-                "The piers layer has no field '{}'; choose its name field.").format(name_field))
-        piers = features_in_crs(piers_src, crs, context, feedback, "Piers", name_field or None)
+        name_field = self.name_field(parameters, context, piers_src, self.PIER_NAME_FIELD, "piers", "pier",
+                                     feedback)
+        piers = features_in_crs(piers_src, crs, context, feedback, "Piers", name_field)
         if not crs.isValid():
             feedback.reportError(self.tr(
                 "The image has no CRS: lengths and areas are in pixels (field units = 'px')."))

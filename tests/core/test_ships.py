@@ -858,3 +858,16 @@ def test_free_boat_measured_under_the_minimum_length_is_not_reported(tmp_path):
     (s,) = matches(res8.ships, small)
     assert abs(s.length_m - 13.0) <= 2.0, s.length_m
     assert len(matches(res8.ships, big)) == 1
+
+
+def test_reported_lengths_honour_the_limits_asked_for():
+    from quayside.core.ships import Ship, _within_lengths
+
+    def ship(length, state):
+        return Ship(box(0, 0, length, 10), length, 10.0, 0.0, 10.0 * length, 0.8, state)
+
+    ships = [ship(12.0, "anchored"), ship(12.0, "docked"), ship(13.6, "underway"), ship(150.0, "docked"),
+             ship(176.0, "docked"), ship(176.0, "anchored")]
+    kept = _within_lengths(ships, 15.0, 170.0, 1.5)
+    # at 1 m a free 12 m body is under 15 - 1.5 (the docked one stays); 176 m is over 170 + 1.5
+    assert [(s.length_m, s.state) for s in kept] == [(12.0, "docked"), (13.6, "underway"), (150.0, "docked")]
