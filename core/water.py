@@ -81,6 +81,7 @@ from .raster import (
     core_slices,
     iter_windows,
     n_windows,
+    overview,
     read_valid,
 )
 
@@ -91,6 +92,9 @@ OBJECT_COLOUR_MAX = 0.6  # mean of (d^2 / d2max, capped at 4) over a water piece
 DEEP_WATER_M = 40.0  # open water: farther than this from any shore
 SOIL_RED_MIN = 0.04  # without a learned water colour: r - b chromaticity from which a dark piece is soil
 HOLE_LENGTH_M = 700.0  # a long ship and its wake, to be seen whole inside a halo
+REFLECTANCE_MAX = 64.0  # an image whose 99th percentile brightness is under this holds reflectance or other
+# small floats, not the counts of an 8- or 16-bit image ...
+REFLECTANCE_GAIN = 10000.0  # ... and is scaled as Level-2 products scale reflectance to counts
 
 
 @dataclass
@@ -142,6 +146,11 @@ class _Scorer:
         self.radius = texture_radius
         self.bands = [roles.green, roles.nir] if use_nir else list(roles.visible)
         self.center = None  # standardisation (mean, std) of L and T, set from samples
+        # reflectance (0-1) is brought to the 0-10000 scale of Level-2 products: the log
+        # brightness (log1p) and the texture's floor assume values of integer counts, and on
+        # 0-1 data log1p is nearly linear (a Sentinel-2 scene divided by 10000 gave another
+        # water mask, ship set and TEU than the same scene in counts)
+        self.gain = 1.0
 
     def raw(self, data: np.ndarray):
         """(a, b, c): NDWI, None, None with NIR; else log brightness, log texture
@@ -151,7 +160,7 @@ class _Scorer:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ndwi = (g - n) / (g + n)
             return np.nan_to_num(ndwi, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32), None, None
-        pos = np.maximum(data, 0.0)
+        pos = np.maximum(data, 0.0) * self.gain
         total = pos.sum(axis=0) + 1e-6
         exg = ((2 * pos[1] - pos[0] - pos[2]) / total).astype(np.float32)
         self.last_chroma = ((pos[0] / total).astype(np.float32), (pos[2] / total).astype(np.float32))
@@ -309,6 +318,11 @@ def water_mask(
         halo = int(min(1024, max(16, math.sqrt(max(hole_px, 1)) * 2.5, HOLE_LENGTH_M / px_m)))
         size = max(block, 2 * halo)
         scorer = _Scorer(roles, nir_ok, texture_radius)
+        ov, ov_valid, _ = overview(src, scorer.bands, max_size=512)
+        if ov_valid.any() and float(np.percentile(ov.mean(axis=0)[ov_valid], 99)) < REFLECTANCE_MAX:
+            scorer.gain = REFLECTANCE_GAIN
+            notes.append("The image holds small values (reflectance, not counts): they are scaled by 10000 for "
+                         "the water statistics.")
 
         # Pass 1: statistics over full-resolution sample windows.
         samples_l, samples_t, samples_g = [], [], []

@@ -53,6 +53,25 @@ def test_ndwi_iou(synth_scene, tmp_path, gsd, size):
     assert iou(str(tmp_path / "w.tif"), truth_water(truth)) >= 0.95
 
 
+def test_reflectance_gives_the_mask_of_the_counts(synth_scene, tmp_path):
+    # the same scene as reflectance (0-0.3, as surface reflectance is) rather than 8-bit counts: the log brightness
+    # and the texture's floor assume counts, and on 0-1 values the mask came out otherwise
+    tif, truth = synth_scene(3.0, 768)
+    with rasterio.open(tif) as src:
+        profile, data = src.profile, src.read().astype(np.float32) * (0.3 / 255.0)
+    profile.update(dtype="float32", nodata=None)
+    refl = str(tmp_path / "refl.tif")
+    with rasterio.open(refl, "w", **profile) as dst:
+        dst.write(data)
+    water_mask(tif, str(tmp_path / "counts.tif"))
+    res = water_mask(refl, str(tmp_path / "refl_w.tif"))
+    assert any("reflectance" in n for n in res.notes)
+    with rasterio.open(tmp_path / "counts.tif") as a, rasterio.open(tmp_path / "refl_w.tif") as b:
+        differ = (a.read(1) != b.read(1)).mean()
+    assert differ < 0.002, differ  # 0.0061 before reflectance was scaled
+    assert iou(str(tmp_path / "refl_w.tif"), truth_water(truth)) >= 0.95
+
+
 def test_block_size_does_not_change_the_answer(synth_scene, tmp_path):
     tif, _ = synth_scene(3.0, 768)
     water_mask(tif, str(tmp_path / "a.tif"), block=256)
