@@ -248,7 +248,8 @@ def match_bands(before, after, bands_before=None, bands_after=None) -> Tuple[Lis
         return list(range(1, before.count + 1)), list(range(1, after.count + 1)), notes
     raise InputError(
         f"BEFORE has {before.count} band(s) and AFTER {after.count}: they cannot be matched band for band. Use two "
-        "images with the same bands (e.g. both RGB), or choose the bands to compare for each.")
+        "images with the same bands (e.g. both RGB): export the bands to compare from each (Raster > Extraction, "
+        "or gdal_translate -b).")
 
 
 # --------------------------------------------------------------------------------------------

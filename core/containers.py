@@ -920,9 +920,10 @@ def _components(mask: np.ndarray, min_px: float):
 
 
 def _geoms_in_raster(geoms, bounds, what):
+    verb, it = ("do", "them") if what.endswith("s") else ("does", "it")
     return union_over(geoms, bounds,
-                      f"The {what} do not overlap the image: draw them over the image (in its CRS) or choose "
-                      "another layer.",
+                      f"The {what} {verb} not overlap the image: draw {it} over the image (in its CRS) or "
+                      "choose another layer.",
                       empty=f"The {what} layer has no geometry: draw or choose at least one polygon.")
 
 

@@ -488,7 +488,10 @@ def shift_between(before, after, win: Window, *, bands=None, bands_after=None, m
 
 
 def shift_sentence(shift: Shift, georeferenced: bool = True) -> str:
+    """The log line for the residual shift: what was applied, or that none was measured."""
     unit = "m" if georeferenced else "units"
-    return (f"Residual misregistration corrected: AFTER shifted by dx = {shift.dx_px:+.2f} px "
-            f"({shift.dx_m:+.2f} {unit}), dy = {shift.dy_px:+.2f} px ({shift.dy_m:+.2f} {unit}) "
-            f"(columns east, rows south; correlation peak {shift.peak:.2f} over {shift.n_tiles} tiles).")
+    if shift.n_tiles == 0:
+        return "Residual misregistration not measured: AFTER is used on BEFORE's grid as it is (shift 0 px)."
+    return (f"Residual misregistration corrected: AFTER moved {shift.dx_px:+.2f} px east and "
+            f"{shift.dy_px:+.2f} px south ({shift.dx_m:+.2f} {unit}, {shift.dy_m:+.2f} {unit}) to line up "
+            f"with BEFORE; correlation peak {shift.peak:.2f} over {shift.n_tiles} tile(s).")

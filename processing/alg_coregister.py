@@ -24,13 +24,6 @@ def check_pair(before, after, tr) -> None:
             "or set its CRS in Layer Properties > Source.").format(which))
 
 
-def report_shift(feedback, shift, tr) -> None:
-    feedback.pushInfo(tr("Residual misregistration corrected: AFTER moved {:+.2f} px east and {:+.2f} px south "
-                         "({:+.2f} m, {:+.2f} m) to line up with BEFORE; match quality {:.2f} over {} "
-                         "tile(s).").format(
-        shift.dx_px, shift.dy_px, shift.dx_m, shift.dy_m, shift.peak, shift.n_tiles))
-
-
 class CoregisterAlgorithm(QuaysideAlgorithm):
     BEFORE = "BEFORE"
     AFTER = "AFTER"
@@ -80,6 +73,5 @@ class CoregisterAlgorithm(QuaysideAlgorithm):
         for note in result.notes:
             feedback.pushInfo(note)
         s = result.shift
-        report_shift(feedback, s, self.tr)
         return {self.OUTPUT: out, self.SHIFT_X_PX: float(s.dx_px), self.SHIFT_Y_PX: float(s.dy_px),
                 self.SHIFT_X_M: float(s.dx_m), self.SHIFT_Y_M: float(s.dy_m)}

@@ -20,7 +20,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..core.dates import acquisition_date_of
-from .alg_coregister import check_pair, report_shift
+from .alg_coregister import check_pair
 from .base import QuaysideAlgorithm, StyleOnLoad, make_fields, qdate, raster_path
 
 CHANGE_FIELDS = (("area_m2", QVariant.Double), ("perimeter_m", QVariant.Double), ("type", QVariant.String),
@@ -107,7 +107,6 @@ class DetectChangesAlgorithm(QuaysideAlgorithm):
             return {}
         for note in result.notes:
             feedback.pushInfo(note)
-        report_shift(feedback, result.shift, self.tr)
 
         fields = make_fields(CHANGE_FIELDS)
         sink, dest_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.MultiPolygon,

@@ -93,11 +93,9 @@ class DetectContainersAlgorithm(QuaysideAlgorithm):
         crs = layer.crs()
         aoi = self.aoi_geometries(parameters, context, crs, feedback)
         yards_src = self.parameterAsSource(parameters, self.YARDS, context)
-        name_field = self.parameterAsString(parameters, self.YARD_NAME_FIELD, context)
-        if yards_src is not None and name_field and yards_src.fields().indexOf(name_field) < 0:
-            raise QgsProcessingException(self.tr(
-                "The yards layer has no field '{}'; choose its name field.").format(name_field))
-        yards = features_in_crs(yards_src, crs, context, feedback, "Yard", name_field or None)
+        name_field = self.name_field(parameters, context, yards_src, self.YARD_NAME_FIELD, "yards", "yard",
+                                     feedback)
+        yards = features_in_crs(yards_src, crs, context, feedback, "Yard", name_field)
         if yards_src is not None and not yards:
             raise QgsProcessingException(self.tr("The yards layer has no polygons: draw the yards or leave "
                                                  "the parameter empty to find them automatically."))

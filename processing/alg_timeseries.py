@@ -233,12 +233,10 @@ class ActivityTimeSeriesAlgorithm(QuaysideAlgorithm):
         aoi_src = self.parameterAsSource(parameters, self.AOI, context)
         piers_src = self.parameterAsSource(parameters, self.PIERS, context)
         yards_src = self.parameterAsSource(parameters, self.YARDS, context)
-        pier_field = self.parameterAsString(parameters, self.PIER_NAME_FIELD, context)
-        yard_field = self.parameterAsString(parameters, self.YARD_NAME_FIELD, context)
-        for src, fld, what in ((piers_src, pier_field, "piers"), (yards_src, yard_field, "yards")):
-            if src is not None and fld and src.fields().indexOf(fld) < 0:
-                raise QgsProcessingException(self.tr("The {} layer has no field '{}'; choose its name field.")
-                                             .format(what, fld))
+        pier_field = self.name_field(parameters, context, piers_src, self.PIER_NAME_FIELD, "piers", "pier",
+                                     feedback)
+        yard_field = self.name_field(parameters, context, yards_src, self.YARD_NAME_FIELD, "yards", "yard",
+                                     feedback)
         cache = {}
 
         def in_crs(kind):

@@ -173,10 +173,41 @@ class QuaysideAlgorithm(QgsProcessingAlgorithm):
         """The area of interest's polygons in ``crs`` ([] when none is given); an AOI layer
         without polygons is an error the analyst can act on."""
         source = self.parameterAsSource(parameters, key, context)
-        geoms = geometries_in_crs(source, crs, context, feedback, "Area of interest")
+        geoms = [g for g in geometries_in_crs(source, crs, context, feedback, "Area of interest")
+                 if g.geom_type in ("Polygon", "MultiPolygon")]
         if source is not None and not geoms:
-            raise QgsProcessingException(self.tr("The area of interest layer has no polygons."))
+            raise QgsProcessingException(self.tr(
+                "The area of interest layer has no polygons (lines and points enclose no area): draw the "
+                "area as a polygon, or leave the parameter empty to use the whole image."))
         return geoms
+
+    def name_field(self, parameters, context, source, key: str, what: str, own: str, feedback=None
+                   ) -> Optional[str]:
+        """The field naming the features of ``source`` (piers, yards) for parameter ``key``.
+
+        A field the analyst chose must exist. Left at its default ("name") on a layer without
+        one, the field is the layer's own ``own`` field when it has one (Quayside's outputs
+        name their yards in 'yard' and their piers in 'pier'), else none: the features are
+        then named by their ids, and the log says so."""
+        if source is None:
+            return None
+        name = self.parameterAsString(parameters, key, context)
+        if not name:
+            return None
+        fields = source.fields()
+        if fields.indexOf(name) >= 0:
+            return name
+        if parameters.get(key) not in (None, ""):
+            raise QgsProcessingException(self.tr("The {} layer has no field '{}'; choose its name field.")
+                                         .format(what, name))
+        for cand in (name, own):
+            hit = next((f.name() for f in fields if f.name().lower() == cand), None)
+            if hit is not None:
+                return hit
+        if feedback is not None:
+            feedback.pushInfo(self.tr("The {} layer has no '{}' field: its features are named by their ids.")
+                              .format(what, name))
+        return None
 
     def run_core(self, func, *args, **kwargs):
         """Call a core function, turning its errors into QgsProcessingException."""

@@ -73,6 +73,25 @@ def test_stack_tiers_multiply_teu(quayside_provider, port, layer_4326):
     assert three["TOTAL_TEU"] == pytest.approx(3 * one["TOTAL_TEU"], rel=1e-6)
 
 
+def test_yard_outlines_fed_back_as_yards_keep_their_names(quayside_provider, port, layer_4326):
+    # the YARD_OUTLINES output names its yards in a 'yard' field; given back as YARDS with the
+    # name field left at its default ('name', which that layer lacks) it is read, not refused
+    import processing
+
+    tif, d = port
+    yards, fc = layer_4326(os.path.join(d, "yards.geojson"), "yards", "yard_name")
+    first = processing.run("quayside:detectcontainers", {
+        "INPUT": tif, "YARDS": yards, "YARD_NAME_FIELD": "yard_name", "OUTPUT": "memory:", "SUMMARY": "memory:",
+        "YARD_OUTLINES": "memory:"})
+    outlines = first["YARD_OUTLINES"]
+    assert "name" not in [f.name() for f in outlines.fields()]
+    again = processing.run("quayside:detectcontainers", {"INPUT": tif, "YARDS": outlines, "OUTPUT": "memory:",
+                                                         "SUMMARY": "memory:"})
+    names = sorted(f["properties"]["name"] for f in fc["features"])
+    assert sorted(r["yard"] for r in again["SUMMARY"].getFeatures()) == names
+    assert again["TOTAL_TEU"] == pytest.approx(first["TOTAL_TEU"], rel=0.02)
+
+
 def _raster(path, data, crs="EPSG:32651"):
     count = data.shape[0]
     with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=count,
@@ -101,6 +120,13 @@ def test_bad_input(quayside_provider, tmp_path, port):
     far.dataProvider().addFeatures([f])
     with pytest.raises(QgsProcessingException, match="(?i)yard|overlap|outside"):
         processing.run("quayside:detectcontainers", {"INPUT": tif, "YARDS": far, "OUTPUT": "memory:",
+                                                     "SUMMARY": "memory:"})
+    line = QgsVectorLayer("LineString?crs=EPSG:32651", "line", "memory")
+    lf = QgsFeature(line.fields())
+    lf.setGeometry(QgsGeometry.fromWkt("LINESTRING(360000 4289900, 360300 4289700)"))
+    line.dataProvider().addFeatures([lf])
+    with pytest.raises(QgsProcessingException, match="no polygons"):
+        processing.run("quayside:detectcontainers", {"INPUT": tif, "AOI": line, "OUTPUT": "memory:",
                                                      "SUMMARY": "memory:"})
     with pytest.raises(QgsProcessingException, match="no field 'label'"):
         processing.run("quayside:detectcontainers", {"INPUT": tif, "YARDS": far, "YARD_NAME_FIELD": "label",
