@@ -979,6 +979,8 @@ def detect_containers(src_path: str, *, red: Optional[int] = None, green: Option
     notes: List[str] = []
     with rasterio.open(src_path) as src:
         roles = band_roles(src, red, green, blue, nir)
+        notes.append(f"Bands: {roles.describe()} (the NIR band, when there is one, only for the computed water "
+                     "mask).")
         bands = list(roles.visible)
         scale = dataset_ground_scale(src)
         units = "m" if scale.georeferenced else "px"

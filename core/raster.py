@@ -35,6 +35,11 @@ class BandRoles:
     def visible(self) -> Tuple[int, int, int]:
         return (self.red, self.green, self.blue)
 
+    def describe(self) -> str:
+        """'red 1, green 2, blue 3' (and ', NIR 4'), for the log."""
+        s = f"red {self.red}, green {self.green}, blue {self.blue}"
+        return s + (f", NIR {self.nir}" if self.nir is not None else "")
+
 
 # band descriptions that name a role: common names (PlanetScope's "blue", "green", "red",
 # "nir"; STAC's common names) and, in a stack of Sentinel-2 bands, their band names

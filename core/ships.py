@@ -1845,6 +1845,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
     notes: List[str] = []
     with rasterio.open(src_path) as src:
         roles = band_roles(src, red, green, blue, nir)
+        notes.append(f"Bands: {roles.describe()} (the NIR band, when there is one, only for the computed water mask).")
         bands = list(roles.visible)
         scale = dataset_ground_scale(src)
         units = "m" if scale.georeferenced else "px"

@@ -57,3 +57,10 @@ def test_window_from_bounds_whatever_the_grid_orientation(transform):
     miny, maxy = min(y for _, y in xs), max(y for _, y in xs)
     w = window_from_bounds(minx, miny, maxx, maxy, transform)
     assert (w.col_off, w.row_off, w.width, w.height) == pytest.approx((3, 2, 4, 4))
+
+
+def test_roles_describe_themselves_for_the_log():
+    from quayside.core.raster import BandRoles
+
+    assert BandRoles(3, 2, 1).describe() == "red 3, green 2, blue 1"
+    assert BandRoles(1, 2, 3, 4).describe() == "red 1, green 2, blue 3, NIR 4"

@@ -871,3 +871,8 @@ def test_reported_lengths_honour_the_limits_asked_for():
     kept = _within_lengths(ships, 15.0, 170.0, 1.5)
     # at 1 m a free 12 m body is under 15 - 1.5 (the docked one stays); 176 m is over 170 + 1.5
     assert [(s.length_m, s.state) for s in kept] == [(12.0, "docked"), (13.6, "underway"), (150.0, "docked")]
+
+
+def test_notes_name_the_bands_used(port_result):
+    assert "Bands: red 1, green 2, blue 3 (the NIR band, when there is one, only for the computed water mask)." \
+        in port_result.notes
