@@ -69,6 +69,7 @@ import rasterio
 from rasterio import features
 from rasterio.windows import transform as window_transform
 from scipy import ndimage
+from shapely.geometry import box
 
 from .errors import InputError
 from .geo import dataset_ground_scale
@@ -388,6 +389,12 @@ def water_mask(
             profile.pop("blockysize")
         force_water = list(force_water) if force_water else []
         force_land = list(force_land) if force_land else []
+        frame = box(*src.bounds)
+        for what, geoms in (("water", force_water), ("land", force_land)):
+            off = sum(1 for g in geoms if g is not None and not g.is_empty and not g.intersects(frame))
+            if off:
+                notes.append(f"{off} forced-{what} polygon(s) lie outside the image and change nothing: are they "
+                             "in the image's CRS?")
         total = n_windows(src.width, src.height, size)
         water_px = valid_px = 0
         with rasterio.open(dst_path, "w", **profile) as dst:

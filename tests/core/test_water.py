@@ -101,6 +101,10 @@ def test_force_polygons_override(synth_scene, tmp_path):
     h, w = a.shape
     assert (a[h // 2 + 2:, : w // 2 - 2] == 0).all()
     assert (a[: h // 2 - 2, w // 2 + 2:] == 1).all()
+    # a polygon off the image (another CRS's coordinates, say) changes nothing, and the notes say so
+    far = box(10.0, 50.0, 11.0, 51.0)
+    res = water_mask(tif, str(tmp_path / "g.tif"), force_water=[far])
+    assert any("1 forced-water polygon(s) lie outside the image" in n for n in res.notes), res.notes
 
 
 def test_progress_and_cancel(synth_scene, tmp_path):
