@@ -268,6 +268,56 @@ def _geoms(spec: GeomSpec, ref: ImageRef):
     return spec
 
 
+def _common_auto_yards(images: Sequence[ImageRef], detect, bands: dict, aoi: GeomSpec, sensitivity: float,
+                       block: int, progress: Progress, cancel: CancelCheck):
+    """Yards for a series given none: the yards found automatically on every image, merged
+    where they overlap, as (geometry, name) in each image's CRS (a callable for run_series).
+
+    Found image by image, a yard is the block of stacks of that date: a yard that empties
+    has no yard (no figure at all that date), and "Auto yard 1" of one date is another
+    place than that of the next, so the per-yard columns did not compare across dates.
+    Returns (spec, number of yards)."""
+    import rasterio
+    from rasterio.warp import transform_geom
+    from shapely.geometry import mapping, shape
+    from shapely.ops import unary_union
+
+    crs0 = None
+    found = []
+    n = len(images)
+    for i, ref in enumerate(images):
+        check_cancel(cancel)
+        with rasterio.open(ref.path) as src:
+            crs = src.crs
+        if i == 0:
+            crs0 = crs
+        try:
+            cr = detect(ref.path, **bands, aoi=_geoms(aoi, ref) or None, water_path=None,
+                        sensitivity=sensitivity, block=block, cancel=cancel,
+                        progress=(lambda f, _i=i: progress((_i + max(0.0, min(1.0, f))) / n)) if progress else None)
+        except InputError:
+            continue  # an image the area of interest misses: the main pass says so
+        for y in cr.yards:
+            g = y.polygon
+            if crs is not None and crs0 is not None and crs != crs0:
+                g = shape(transform_geom(crs, crs0, mapping(g)))
+            found.append(g)
+    if not found:
+        return None, 0
+    merged = unary_union(found)
+    parts = sorted(getattr(merged, "geoms", [merged]), key=lambda g: (-g.centroid.y, g.centroid.x))
+    named = [(g, f"Auto yard {k + 1}") for k, g in enumerate(parts)]
+
+    def spec(ref: ImageRef):
+        with rasterio.open(ref.path) as src:
+            crs = src.crs
+        if crs is None or crs0 is None or crs == crs0:
+            return named
+        return [(shape(transform_geom(crs0, crs, mapping(g))), name) for g, name in named]
+
+    return spec, len(named)
+
+
 def run_series(images: Sequence[ImageRef], *, aoi: GeomSpec = None, piers: GeomSpec = None,
                yards: GeomSpec = None, water: GeomSpec = None, ships: bool = True, containers: bool = True,
                bands: Optional[dict] = None, min_length_m: float = 15.0, max_length_m: float = 400.0,
@@ -313,6 +363,23 @@ def run_series(images: Sequence[ImageRef], *, aoi: GeomSpec = None, piers: GeomS
             if f >= high[0]:
                 high[0] = f
                 report(f)
+    if have_containers and yards is None:
+        # one set of yards for every date (see _common_auto_yards): a first pass of the
+        # container detector over the images, a fifth of the bar
+        outer = progress
+        first = (lambda f: outer(0.2 * f)) if outer else None
+        yards, n_yards = _common_auto_yards(images, detect_containers, bands, aoi, container_sensitivity, block,
+                                            first, cancel)
+        if yards is None:
+            notes.append("No yards were given, and none were found automatically on any image.")
+        else:
+            notes.append(f"No yards were given: the yards found automatically on each image, merged where they "
+                         f"overlap ({n_yards} in all), are used on every date, so the yard figures compare "
+                         "across dates.")
+        say(notes[-1])
+        if outer is not None:
+            def progress(f: float) -> None:
+                outer(0.2 + 0.8 * f)
     for i, ref in enumerate(images):
         check_cancel(cancel)
         base = i / n

@@ -161,3 +161,33 @@ def test_chart_files(series, tmp_path):
     one = str(tmp_path / "one.png")
     activity_chart([dt.date(2016, 5, 14)], [{"Quay": 2}], None, None, one)
     assert os.path.getsize(one) > 5000
+
+
+def test_without_yards_every_date_uses_the_same_automatic_yards(tmp_path):
+    # found image by image, the automatic yards of a short series differ from date to date (one
+    # date has none at all); merged over the dates and used on all of them, every date has a
+    # figure for every yard
+    from quayside.core import synth
+
+    if not ts.containers_available():
+        pytest.skip("container detector not installed")
+    d = str(tmp_path)
+    dates = ["2016-05-14", "2016-06-20", "2016-07-30"]
+    synth.make_port_series(d, synth.SceneSpec(width=512, height=512, gsd=1.0, seed=3), dates)
+    refs = ts.resolve_dates(ts.gather_images(folder=d))
+    per_image = []
+    for ref in refs:
+        from quayside.core.containers import detect_containers
+
+        per_image.append(sorted(y.name for y in detect_containers(ref.path).yards))
+    # found image by image the yards differ from date to date (measured: one yard, two, none)
+    assert len({tuple(p) for p in per_image}) > 1, per_image
+    result = ts.run_series(refs, ships=False)
+    names = result.yard_names
+    assert names and all(n.startswith("Auto yard") for n in names)
+    assert all(set(r.occupancy_by_yard) == set(names) for r in result.rows)
+    assert any("used on every date" in n for n in result.notes)
+    assert len(names) >= max(len(p) for p in per_image)
+    for r in result.rows:
+        assert r.teu > 0
+        assert sum(r.teu_by_yard.values()) == pytest.approx(r.teu, abs=0.5)
