@@ -123,8 +123,8 @@ Method
    has the colour of foam, whose contrast to water is brightness, not hue
    (:func:`_foam_coloured`: a dark painted hull with deck cargo, dimmer than its white
    deckhouse, is not a wake); the hull's ends are then taken at half its own plateau,
-   not the joined body's (a dark hull beside a brighter wake). A ship that is not
-   docked and measures shorter than the minimum length by more than
+   not the joined body's (a dark hull beside a brighter wake). A ship at anchor
+   that measures shorter than the minimum length by more than
    ``LENGTH_TOL_PX`` working pixels is not reported (nor is any ship measured over the
    maximum by as much): nothing blurs a free hull's ends,
    so it is shorter than the analyst asked for (a whitecap, or the white deckhouse of a
@@ -240,7 +240,7 @@ UNKNOWN_MAX = 0.5  # a body touching the image edge with more than this share of
 BERTH_BAND_PX = 2.0  # a hull too narrow for any other view lies within this many pixels of its given pier
 BERTH_SCORE = 0.5  # highest score of such a hull (no resolved outline): below any body found otherwise
 FRAGMENT_MAX = 0.25  # a hypothesis inside a hull and at most this share of its area is a piece of it
-LENGTH_TOL_PX = 1.5  # a free ship measured under the minimum length, or any ship over the maximum, by more is dropped
+LENGTH_TOL_PX = 1.5  # an anchored ship under the minimum length, or any ship over the maximum, by more: dropped
 MIN_DOCKED_PX = 4.0  # a body against land must be at least this many pixels long (its shape must be resolved)
 ALLOW_BOW_ON = False  # bodies joined to land at one end only (see _score)
 BOW_ON_MAX_M = 150.0
@@ -1976,7 +1976,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
         if scale.georeferenced:
             for sh in ships:
                 _measure_on_ground(sh, src.crs)
-        ships = _within_lengths(_dedupe(ships), min_length_m, max_length_m, LENGTH_TOL_PX * pxw)
+        ships = _dedupe(ships)
         if aoi_union is not None:
             ships = [s for s in ships if aoi_union.contains(s.polygon.centroid)]
         if piers:
@@ -1985,6 +1985,8 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
             # crane booms, conveyors and catwalks reach out square to the berth face
             ships = _drop_crossing(ships, piers, src.crs if scale.georeferenced else None, px_m,
                                    1.0 / crs_unit_per_px, berth)
+        # after the piers: a boat moored at a given pier is docked, whatever its contact with land
+        ships = _within_lengths(ships, min_length_m, max_length_m, LENGTH_TOL_PX * pxw)
         method = (f"local-water CFAR contrast; hypotheses from directional line-opening residues "
                   f"({N_DIRECTIONS} directions), hull colour against the quay and brightness levels; "
                   f"half-contrast measurement; working pixel {pxw:.2f} {'m' if scale.georeferenced else 'px'}")
@@ -2057,14 +2059,15 @@ def _measure_on_ground(ship: Ship, crs) -> None:
 def _within_lengths(ships: List[Ship], min_len: float, max_len: float, tol: float) -> List[Ship]:
     """The ships whose measured length honours the analyst's limits, within ``tol``.
 
-    A free body is measured against water at both ends, with no quay or partner to blur
-    them: one measured shorter than the minimum (beyond the tolerance the hypotheses are
+    A ship at anchor is measured against water at both ends, with no quay, partner or wake to
+    blur them: one measured shorter than the minimum (beyond the tolerance the hypotheses are
     allowed) is shorter than the analyst wants reported -- a whitecap, or the deckhouse of a
-    boat whose dark hull is not seen. Docked hulls are not judged so: a quay's mixed pixels
-    trim their ends, and small true craft there measure short. No ship measured longer than
-    the maximum is reported (the hypotheses were held to it, a measured outline may run on
-    into the quay or a neighbour)."""
-    return [s for s in ships if (s.state == "docked" or s.length_m >= min_len - tol) and s.length_m <= max_len + tol]
+    boat whose dark hull is not seen. Docked hulls are not judged so (a quay's mixed pixels
+    trim their ends, and small true craft there measure short), nor ships under way (the
+    cut between hull and wake may take a few metres off a small boat: an 18.5 m boat of the
+    demo measured 12.9 m). No ship measured longer than the maximum is reported (the
+    hypotheses were held to it, a measured outline may run on into the quay or a neighbour)."""
+    return [s for s in ships if (s.state != "anchored" or s.length_m >= min_len - tol) and s.length_m <= max_len + tol]
 
 
 def _dedupe(ships: List[Ship]) -> List[Ship]:
