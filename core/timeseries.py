@@ -308,14 +308,23 @@ def _common_auto_yards(images: Sequence[ImageRef], detect, bands: dict, aoi: Geo
     parts = sorted(getattr(merged, "geoms", [merged]), key=lambda g: (-g.centroid.y, g.centroid.x))
     named = [(g, f"Auto yard {k + 1}") for k, g in enumerate(parts)]
 
-    def spec(ref: ImageRef):
-        with rasterio.open(ref.path) as src:
-            crs = src.crs
-        if crs is None or crs0 is None or crs == crs0:
-            return named
-        return [(shape(transform_geom(crs0, crs, mapping(g))), name) for g, name in named]
+    return (lambda ref: _yards_on_image(named, crs0, ref.path)), len(named)
 
-    return spec, len(named)
+
+def _yards_on_image(named, crs0, path: str):
+    """The (geometry, name) yards of ``named`` (in ``crs0``) that an image shows, in its CRS;
+    None when it shows none (that image then finds its own)."""
+    import rasterio
+    from rasterio.warp import transform_geom
+    from shapely.geometry import box, mapping, shape
+
+    with rasterio.open(path) as src:
+        crs, frame = src.crs, box(*src.bounds)
+    mine = named
+    if crs is not None and crs0 is not None and crs != crs0:
+        mine = [(shape(transform_geom(crs0, crs, mapping(g))), name) for g, name in named]
+    mine = [(g, name) for g, name in mine if g.intersects(frame)]
+    return mine or None
 
 
 def run_series(images: Sequence[ImageRef], *, aoi: GeomSpec = None, piers: GeomSpec = None,

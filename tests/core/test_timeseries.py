@@ -191,3 +191,24 @@ def test_without_yards_every_date_uses_the_same_automatic_yards(tmp_path):
     for r in result.rows:
         assert r.teu > 0
         assert sum(r.teu_by_yard.values()) == pytest.approx(r.teu, abs=0.5)
+
+
+def test_merged_yards_are_given_to_the_images_that_show_them(tmp_path):
+    from rasterio.crs import CRS
+    from rasterio.warp import transform_geom
+    from shapely.geometry import box, mapping, shape
+
+    here = _tif(str(tmp_path / "here.tif"))  # 8 x 8 m, EPSG:32651
+    with rasterio.open(here) as src:
+        b, crs = src.bounds, src.crs
+    inside = box(b.left + 1, b.bottom + 1, b.left + 5, b.bottom + 5)
+    far = box(b.right + 1000, b.top + 1000, b.right + 1100, b.top + 1100)
+    assert [n for _, n in ts._yards_on_image([(inside, "Auto yard 1"), (far, "Auto yard 2")], crs, here)] == \
+        ["Auto yard 1"]
+    # an image that shows none of them finds its own (None), rather than failing on yards off it
+    assert ts._yards_on_image([(far, "Auto yard 2")], crs, here) is None
+    # yards kept in another CRS (the first image's) are reprojected to the image's
+    wgs = CRS.from_epsg(4326)
+    inside_wgs = shape(transform_geom(crs, wgs, mapping(inside)))
+    (g, name), = ts._yards_on_image([(inside_wgs, "Auto yard 1")], wgs, here)
+    assert name == "Auto yard 1" and g.symmetric_difference(inside).area < 0.01 * inside.area
