@@ -166,6 +166,7 @@ from .raster import (
     n_windows,
     read_valid,
     union_over,
+    window_from_bounds,
 )
 
 TYPES = ("new_structure", "removed_structure", "water_to_land", "land_to_water", "other_surface")
@@ -559,7 +560,7 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
         aoi_union = union_over(aoi, wb, "The area of interest does not cover the overlap of BEFORE and AFTER: "
                                "draw it over both images.")
         x0, y0, x1, y1 = aoi_union.intersection(wb).bounds
-        aw = rasterio.windows.from_bounds(x0, y0, x1, y1, before.transform)
+        aw = window_from_bounds(x0, y0, x1, y1, before.transform)
         aw = aw.round_offsets(op="floor").round_lengths(op="ceil")
         aw = aw.intersection(win)
         win = Window(int(aw.col_off), int(aw.row_off), int(aw.width), int(aw.height))
@@ -938,7 +939,7 @@ def _around(poly, tf, reach_px: float, ds):
     raster: (window, its transform, its shape, the polygon's pixels in it)."""
     x0, y0, x1, y1 = poly.bounds
     pad = int(math.ceil(reach_px)) + 4
-    w = rasterio.windows.from_bounds(x0, y0, x1, y1, tf).round_offsets(op="floor").round_lengths(op="ceil")
+    w = window_from_bounds(x0, y0, x1, y1, tf).round_offsets(op="floor").round_lengths(op="ceil")
     w = Window(w.col_off - pad, w.row_off - pad, w.width + 2 * pad, w.height + 2 * pad)
     w = w.intersection(Window(0, 0, ds.width, ds.height))
     wt = window_transform(w, tf)

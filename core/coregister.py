@@ -77,7 +77,7 @@ class Shift:
     dx_m: float
     dy_m: float
     peak: float  # correlation quality, 0..1 (median peak height of the tiles used)
-    n_tiles: int  # tiles that agreed on the answer
+    n_tiles: int  # tiles that agreed on the shift applied (0: none applied)
 
     @property
     def magnitude_px(self) -> float:
@@ -405,7 +405,7 @@ def estimate_shift_readers(read_before, read_after, width: int, height: int, px:
         # is as likely to be chance as misregistration
         notes.append(f"Only {n} of {len(arr)} tiles found a clear correlation peak; the misregistration could "
                      "not be confirmed, so no shift was applied.")
-        return Shift(0.0, 0.0, 0.0, 0.0, peak, n), notes
+        return Shift(0.0, 0.0, 0.0, 0.0, peak, 0), notes
     if n < max(2, len(good) // 2):
         notes.append(f"The tiles disagree on the shift ({n} of {len(good)} agree); check the alignment.")
     return Shift(dx, dy, dx * px[0], dy * px[1], peak, n), notes

@@ -93,8 +93,8 @@ OBJECT_COLOUR_MAX = 0.6  # mean of (d^2 / d2max, capped at 4) over a water piece
 DEEP_WATER_M = 40.0  # open water: farther than this from any shore
 SOIL_RED_MIN = 0.04  # without a learned water colour: r - b chromaticity from which a dark piece is soil
 HOLE_LENGTH_M = 700.0  # a long ship and its wake, to be seen whole inside a halo
-REFLECTANCE_MAX = 64.0  # an image whose 99th percentile brightness is under this holds reflectance or other
-# small floats, not the counts of an 8- or 16-bit image ...
+REFLECTANCE_MAX = 64.0  # a float image whose 99th percentile brightness is under this holds reflectance or
+# other small values, not counts ...
 REFLECTANCE_GAIN = 10000.0  # ... and is scaled as Level-2 products scale reflectance to counts
 
 
@@ -320,7 +320,8 @@ def water_mask(
         size = max(block, 2 * halo)
         scorer = _Scorer(roles, nir_ok, texture_radius)
         ov, ov_valid, _ = overview(src, scorer.bands, max_size=512)
-        if ov_valid.any() and float(np.percentile(ov.mean(axis=0)[ov_valid], 99)) < REFLECTANCE_MAX:
+        floats = all(np.dtype(src.dtypes[b - 1]).kind == "f" for b in scorer.bands)
+        if floats and ov_valid.any() and float(np.percentile(ov.mean(axis=0)[ov_valid], 99)) < REFLECTANCE_MAX:
             scorer.gain = REFLECTANCE_GAIN
             notes.append("The image holds small values (reflectance, not counts): they are scaled by 10000 for "
                          "the water statistics.")

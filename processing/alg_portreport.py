@@ -281,7 +281,8 @@ class PortReportAlgorithm(QuaysideAlgorithm):
         piers_src = self.parameterAsSource(parameters, self.PIERS, context)
         if piers_src is not None:
             piers_layer = self._copy_piers(piers_src, crs, context,
-                                           self.parameterAsString(parameters, self.PIER_NAME_FIELD, context))
+                                           self.name_field(parameters, context, piers_src, self.PIER_NAME_FIELD,
+                                                           "piers", "pier"))
         keep = [first_layer, last_layer, ships_first, ships_last, changes, piers_layer]
         obs = self._observations(self.parameterAsVectorLayer(parameters, self.OBSERVATIONS, context), start, end)
 

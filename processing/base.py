@@ -192,14 +192,14 @@ class QuaysideAlgorithm(QgsProcessingAlgorithm):
         if source is None:
             return None
         name = self.parameterAsString(parameters, key, context)
-        if not name:
-            return None
         fields = source.fields()
-        if fields.indexOf(name) >= 0:
+        if name and fields.indexOf(name) >= 0:
             return name
         if parameters.get(key) not in (None, ""):
             raise QgsProcessingException(self.tr("The {} layer has no field '{}'; choose its name field.")
                                          .format(what, name))
+        # left empty or at its default (the dialog sends an empty field for a layer without one)
+        name = name or "name"
         for cand in (name, own):
             hit = next((f.name() for f in fields if f.name().lower() == cand), None)
             if hit is not None:

@@ -70,6 +70,13 @@ def test_reflectance_gives_the_mask_of_the_counts(synth_scene, tmp_path):
         differ = (a.read(1) != b.read(1)).mean()
     assert differ < 0.002, differ  # 0.0061 before reflectance was scaled
     assert iou(str(tmp_path / "refl_w.tif"), truth_water(truth)) >= 0.95
+    # a dark image in counts (8-bit, 99th percentile under 64) is counts, not reflectance
+    with rasterio.open(tif) as src:
+        profile, dark = src.profile, src.read() // 6
+    with rasterio.open(tmp_path / "dark.tif", "w", **profile) as dst:
+        dst.write(dark)
+    res = water_mask(str(tmp_path / "dark.tif"), str(tmp_path / "dark_w.tif"))
+    assert not any("reflectance" in n for n in res.notes)
 
 
 def test_block_size_does_not_change_the_answer(synth_scene, tmp_path):
