@@ -43,7 +43,15 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..core import timeseries as ts
 from ..core.errors import InputError
-from .base import QuaysideAlgorithm, features_in_crs, geometries_in_crs, make_fields, qdate, raster_path
+from .base import (
+    QuaysideAlgorithm,
+    features_in_crs,
+    geometries_in_crs,
+    make_fields,
+    polygons_only,
+    qdate,
+    raster_path,
+)
 
 MAX_NAME_COLUMNS = 40
 
@@ -245,7 +253,8 @@ class ActivityTimeSeriesAlgorithm(QuaysideAlgorithm):
                 key = (kind, crs.toWkt())
                 if key not in cache:
                     if kind == "aoi":
-                        cache[key] = geometries_in_crs(aoi_src, crs, context, None, "Area of interest")
+                        cache[key] = polygons_only(geometries_in_crs(aoi_src, crs, context, None,
+                                                                     "Area of interest"))
                     elif kind == "piers":
                         cache[key] = features_in_crs(piers_src, crs, context, None, "Piers", pier_field or None)
                     else:

@@ -173,8 +173,7 @@ class QuaysideAlgorithm(QgsProcessingAlgorithm):
         """The area of interest's polygons in ``crs`` ([] when none is given); an AOI layer
         without polygons is an error the analyst can act on."""
         source = self.parameterAsSource(parameters, key, context)
-        geoms = [g for g in geometries_in_crs(source, crs, context, feedback, "Area of interest")
-                 if g.geom_type in ("Polygon", "MultiPolygon")]
+        geoms = polygons_only(geometries_in_crs(source, crs, context, feedback, "Area of interest"))
         if source is not None and not geoms:
             raise QgsProcessingException(self.tr(
                 "The area of interest layer has no polygons (lines and points enclose no area): draw the "
@@ -275,6 +274,11 @@ def features_in_crs(source, dest_crs: QgsCoordinateReferenceSystem, context, fee
             name = f"{what.lower()} {f.id()}"
         out.append((wkb.loads(bytes(g.asWkb())), str(name)))
     return out
+
+
+def polygons_only(geoms: List) -> List:
+    """The polygonal ones of shapely geometries (an area of interest of lines encloses nothing)."""
+    return [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
 
 
 def geometries_in_crs(source, dest_crs: QgsCoordinateReferenceSystem, context, feedback=None,
