@@ -107,7 +107,9 @@ Method
    of the image or by nodata is not classified at all.
    Overlapping hypotheses are resolved by greedy non-maximum suppression on
    pixel masks (:func:`_suppress`); a plausible hull replaces accepted hypotheses
-   that are small pieces of it within its side lines (:func:`_fragments_of`).
+   that are small pieces of it within its side lines (:func:`_fragments_of`). With
+   the analyst's piers, docked pieces at one pier lying end to end on one line a few
+   metres apart are one hull cut across by a crane's boom (:func:`_join_split_hulls`).
 
 5. **Measurement** (:func:`_refine`). Length and beam at half the plateau
    contrast, from profiles of ``d`` along and across the axis, scanned from the
@@ -224,6 +226,7 @@ SPECKLE_MAX = 2.0  # median local roughness over median contrast above this: foa
 HULL_K = 1.0  # hull colour: distance to the nearest solid land, in units of the quay texture, > HULL_K * k
 QUAY_SCALE_PX = 1.0  # smoothing (pixels) of the solid-land colour before nearest-neighbour filling
 GAP_M = 15.0  # typical gap between ships moored nose to tail
+JOIN_GAP_M = 4.0  # docked pieces end to end on one line closer than this are one hull cut across
 SERIAL_MAX = 4.0  # pieces up to this many maximum lengths long are cut into ships moored nose to tail
 SPLIT_K = 3.0  # colour step (noise units, averaged along the axis) that separates parallel hulls
 PARTIAL_MAX = 0.6  # a side strip over at most this share of its piece's length is a craft, not a hull's rim
@@ -1985,6 +1988,8 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
             # crane booms, conveyors and catwalks reach out square to the berth face
             ships = _drop_crossing(ships, piers, src.crs if scale.georeferenced else None, px_m,
                                    1.0 / crs_unit_per_px, berth)
+        if piers and 3 * pxw <= GAP_M:
+            ships = _join_split_hulls(ships, JOIN_GAP_M, max_length_m, src.crs if scale.georeferenced else None)
         # after the piers: a boat moored at a given pier is docked, whatever its contact with land
         ships = _within_lengths(ships, min_length_m, max_length_m, LENGTH_TOL_PX * pxw)
         method = (f"local-water CFAR contrast; hypotheses from directional line-opening residues "
@@ -2054,6 +2059,73 @@ def _measure_on_ground(ship: Ship, crs) -> None:
     else:  # the measured beam came out longer than the length: the long side is the axis
         ship.width_m, ship.length_m = b, a
         ship.heading_deg = math.degrees(math.atan2(ex[1] - ex[0], ny[1] - ny[0])) % 180.0
+
+
+def _long_axis(poly: Polygon):
+    """Unit vector of a rectangle's long side and that side's length (CRS units)."""
+    r = poly.minimum_rotated_rectangle
+    xs, ys = r.exterior.coords.xy
+    e1 = (xs[1] - xs[0], ys[1] - ys[0])
+    e2 = (xs[2] - xs[1], ys[2] - ys[1])
+    e = e1 if math.hypot(*e1) >= math.hypot(*e2) else e2
+    n = math.hypot(*e)
+    return (e[0] / n, e[1] / n), n
+
+
+def _join_split_hulls(ships: List[Ship], max_gap_m: float, max_len: float, crs) -> List[Ship]:
+    """Docked pieces at one pier, end to end on one line with a gap under ``max_gap_m``, are
+    one hull cut in two by something across it: a quay crane's boom over a container ship
+    split off its grey bow as a 21 x 13 m 'ship'. Ships moored nose to tail leave room for
+    their mooring lines (``GAP_M``, about 15 m, is typical); the pieces are joined only where
+    that gap would be resolved (3 px within ``GAP_M``), when the pieces lie on one line
+    (within half a beam; on the longer piece's axis, since a stubby piece has no axis of its
+    own) and when the whole is still a plausible hull (no longer than ``max_len``, at most
+    ``MAX_ELONG`` times its beam: what :mod:`quayside.core.ships_serial` cut apart stays
+    apart). ``crs``: the polygons' CRS for measuring on the ground (None: pixel units)."""
+    out = list(ships)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(out)):
+            a = out[i]
+            if a.state != "docked" or a.pier is None:
+                continue
+            for j in range(i + 1, len(out)):
+                b = out[j]
+                if b.state != "docked" or b.pier != a.pier:
+                    continue
+                stubby = min(a.length_m / max(a.width_m, 1e-9), b.length_m / max(b.width_m, 1e-9)) < 2.0
+                if not stubby and abs((a.heading_deg - b.heading_deg + 90.0) % 180.0 - 90.0) > 8.0:
+                    continue
+                ref = a if a.length_m >= b.length_m else b  # the longer piece's axis (a stubby one has none)
+                (ux, uy), la = _long_axis(ref.polygon)
+                m_per = ref.length_m / max(la, 1e-9)
+                pa = [x * ux + y * uy for x, y in a.polygon.exterior.coords]
+                pb = [x * ux + y * uy for x, y in b.polygon.exterior.coords]
+                gap = max(min(pb) - max(pa), min(pa) - max(pb)) * m_per
+                ca, cb = a.polygon.centroid, b.polygon.centroid
+                lateral = abs(-(cb.x - ca.x) * uy + (cb.y - ca.y) * ux) * m_per
+                if gap > max_gap_m or lateral > 0.5 * max(a.width_m, b.width_m):
+                    continue
+                joined = a.polygon.union(b.polygon).minimum_rotated_rectangle
+                ship = Ship(joined, 0.0, 0.0, 0.0, 0.0, max(a.score, b.score), "docked", a.pier, a.pier_distance_m)
+                if crs is not None:
+                    _measure_on_ground(ship, crs)
+                else:
+                    (_, _), ln = _long_axis(joined)
+                    ship.length_m = ln
+                    ship.width_m = joined.area / max(ln, 1e-9)
+                    ship.heading_deg = a.heading_deg
+                if ship.length_m > max_len or ship.length_m > MAX_ELONG * ship.width_m:
+                    continue  # what split_serial cut apart (too long or too slim for one hull) stays apart
+                ship.area_m2 = ship.length_m * ship.width_m
+                out[i] = ship
+                del out[j]
+                changed = True
+                break
+            if changed:
+                break
+    return out
 
 
 def _within_lengths(ships: List[Ship], min_len: float, max_len: float, tol: float) -> List[Ship]:

@@ -879,3 +879,30 @@ def test_reported_lengths_honour_the_limits_asked_for():
 def test_notes_name_the_bands_used(port_result):
     assert "Bands: red 1, green 2, blue 3 (the NIR band, when there is one, only for the computed water mask)." \
         in port_result.notes
+
+
+def test_docked_pieces_end_to_end_are_one_hull_cut_across():
+    # a container ship split by a crane's boom into a 55 m piece and its 21 x 13 m bow, 3 m
+    # apart on one line at one pier, is one hull; ships moored nose to tail 12 m apart, pieces
+    # at different piers, and a join too slim for a hull stay apart
+    from quayside.core.ships import JOIN_GAP_M, Ship, _join_split_hulls
+    from rasterio.crs import CRS
+
+    crs = CRS.from_epsg(32633)
+    x0, y0 = ORIGIN[0] + 100, ORIGIN[1] - 300
+
+    def docked(xa, xb, beam, pier="Quay 3", yc=y0):
+        return Ship(box(xa, yc - beam / 2, xb, yc + beam / 2), xb - xa, beam, 90.0, (xb - xa) * beam, 0.8,
+                    "docked", pier, 5.0)
+
+    main, bow = docked(x0, x0 + 55, 11), docked(x0 + 58, x0 + 79, 13.5)
+    (one,) = _join_split_hulls([main, bow], JOIN_GAP_M, 400.0, crs)
+    assert one.length_m == pytest.approx(79, abs=1.0) and one.state == "docked" and one.pier == "Quay 3"
+    apart = [docked(x0, x0 + 55, 11), docked(x0 + 67, x0 + 120, 11)]
+    assert len(_join_split_hulls(apart, JOIN_GAP_M, 400.0, crs)) == 2
+    other_pier = [docked(x0, x0 + 55, 11), docked(x0 + 58, x0 + 79, 13.5, pier="Quay 4")]
+    assert len(_join_split_hulls(other_pier, JOIN_GAP_M, 400.0, crs)) == 2
+    slim = [docked(x0, x0 + 60, 6), docked(x0 + 62, x0 + 122, 6)]  # 122 x 6 m: too slim for one hull
+    assert len(_join_split_hulls(slim, JOIN_GAP_M, 400.0, crs)) == 2
+    beside = [docked(x0, x0 + 55, 11), docked(x0 + 58, x0 + 79, 11, yc=y0 + 12)]  # a beam off the line
+    assert len(_join_split_hulls(beside, JOIN_GAP_M, 400.0, crs)) == 2
