@@ -41,13 +41,12 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import rasterio
 import rasterio.errors
-from rasterio.warp import transform_geom
 from shapely import affinity
-from shapely.geometry import box, mapping, shape
+from shapely.geometry import box
 from shapely.ops import unary_union
 
 from .errors import InputError
-from .geo import crs_units_per_metre, dataset_ground_scale
+from .geo import crs_units_per_metre, dataset_ground_scale, to_crs
 
 REACH_M = 150.0  # the detectors look this far around a footprint (half the longest common hull)
 COVER_MIN = 0.8  # share of a footprint that vessels cover above which it is vessel traffic (a pier extended
@@ -56,12 +55,6 @@ HULL_LAND_MAX = 0.3  # a hull at most this much on land at both dates
 NEAR_WATER_M = 20.0  # footprints with water within this distance (at either date) are checked
 DECK_COVER_MIN = 0.5  # a change that hulls of each date cover this much (and both together COVER_MIN) is on a deck
 WATER_TYPES = ("water_to_land", "land_to_water")
-
-
-def _to_crs(geom, src_crs, dst_crs):
-    if src_crs is None or dst_crs is None or src_crs == dst_crs:
-        return geom
-    return shape(transform_geom(src_crs, dst_crs, mapping(geom)))
 
 
 def usable_water(water_path: Optional[str], path: str, aoi_geom) -> Optional[str]:
@@ -95,14 +88,14 @@ def vessels_near(path: str, crs, aoi_geom, aoi_crs, shift_xy: Tuple[float, float
     to use as the detector's water reference when it can (:func:`usable_water`)."""
     from .ships import detect_ships
 
-    aoi = _to_crs(aoi_geom, aoi_crs, crs)
+    aoi = to_crs(aoi_geom, aoi_crs, crs)
     try:
         res = detect_ships(path, aoi=[aoi], water_path=usable_water(water_path, path, aoi), cancel=cancel)
     except InputError:
         return []
     out = []
     for s in res.ships:
-        p = _to_crs(s.polygon, crs, aoi_crs)
+        p = to_crs(s.polygon, crs, aoi_crs)
         if shift_xy != (0.0, 0.0):
             p = affinity.translate(p, xoff=shift_xy[0], yoff=shift_xy[1])
         out.append(p)

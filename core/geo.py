@@ -41,6 +41,17 @@ class GroundScale:
         return math.sqrt(self.x_m * self.y_m)
 
 
+def to_crs(geom, src_crs, dst_crs):
+    """A shapely geometry reprojected from ``src_crs`` to ``dst_crs`` (unchanged when either
+    is None or they are the same)."""
+    if src_crs is None or dst_crs is None or src_crs == dst_crs:
+        return geom
+    from rasterio.warp import transform_geom
+    from shapely.geometry import mapping, shape
+
+    return shape(transform_geom(src_crs, dst_crs, mapping(geom)))
+
+
 def lonlat_of(crs, xs: Sequence[float], ys: Sequence[float]):
     """Transform CRS coordinates to lon/lat degrees with rasterio (GDAL/PROJ)."""
     from rasterio.warp import transform

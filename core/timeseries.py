@@ -54,6 +54,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Un
 
 from .dates import metadata_date_of, parse_date
 from .errors import InputError
+from .geo import to_crs
 from .raster import check_cancel
 
 __all__ = ["RASTER_EXTENSIONS", "NO_PIER", "ImageRef", "SeriesRow", "ImageOutcome", "SeriesResult",
@@ -278,8 +279,6 @@ def _common_auto_yards(images: Sequence[ImageRef], detect, bands: dict, aoi: Geo
     place than that of the next, so the per-yard columns did not compare across dates.
     Returns (spec, number of yards)."""
     import rasterio
-    from rasterio.warp import transform_geom
-    from shapely.geometry import mapping, shape
     from shapely.ops import unary_union
 
     crs0 = None
@@ -297,11 +296,7 @@ def _common_auto_yards(images: Sequence[ImageRef], detect, bands: dict, aoi: Geo
                         progress=(lambda f, _i=i: progress((_i + max(0.0, min(1.0, f))) / n)) if progress else None)
         except InputError:
             continue  # an image the area of interest misses: the main pass says so
-        for y in cr.yards:
-            g = y.polygon
-            if crs is not None and crs0 is not None and crs != crs0:
-                g = shape(transform_geom(crs, crs0, mapping(g)))
-            found.append(g)
+        found += [to_crs(y.polygon, crs, crs0) for y in cr.yards]
     if not found:
         return None, 0
     merged = unary_union(found)
@@ -315,14 +310,11 @@ def _yards_on_image(named, crs0, path: str):
     """The (geometry, name) yards of ``named`` (in ``crs0``) that an image shows, in its CRS;
     None when it shows none (that image then finds its own)."""
     import rasterio
-    from rasterio.warp import transform_geom
-    from shapely.geometry import box, mapping, shape
+    from shapely.geometry import box
 
     with rasterio.open(path) as src:
         crs, frame = src.crs, box(*src.bounds)
-    mine = named
-    if crs is not None and crs0 is not None and crs != crs0:
-        mine = [(shape(transform_geom(crs0, crs, mapping(g))), name) for g, name in named]
+    mine = [(to_crs(g, crs0, crs), name) for g, name in named]
     mine = [(g, name) for g, name in mine if g.intersects(frame)]
     return mine or None
 
