@@ -319,12 +319,12 @@ def water_mask(
         halo = int(min(1024, max(16, math.sqrt(max(hole_px, 1)) * 2.5, HOLE_LENGTH_M / px_m)))
         size = max(block, 2 * halo)
         scorer = _Scorer(roles, nir_ok, texture_radius)
-        ov, ov_valid, _ = overview(src, scorer.bands, max_size=512)
-        floats = all(np.dtype(src.dtypes[b - 1]).kind == "f" for b in scorer.bands)
-        if floats and ov_valid.any() and float(np.percentile(ov.mean(axis=0)[ov_valid], 99)) < REFLECTANCE_MAX:
-            scorer.gain = REFLECTANCE_GAIN
-            notes.append("The image holds small values (reflectance, not counts): they are scaled by 10000 for "
-                         "the water statistics.")
+        if all(np.dtype(src.dtypes[b - 1]).kind == "f" for b in scorer.bands):  # counts need no look
+            ov, ov_valid, _ = overview(src, scorer.bands, max_size=512)
+            if ov_valid.any() and float(np.percentile(ov.mean(axis=0)[ov_valid], 99)) < REFLECTANCE_MAX:
+                scorer.gain = REFLECTANCE_GAIN
+                notes.append("The image holds small values (reflectance, not counts): they are scaled by 10000 "
+                             "for the water statistics.")
 
         # Pass 1: statistics over full-resolution sample windows.
         samples_l, samples_t, samples_g = [], [], []
