@@ -409,10 +409,8 @@ def _background(x, valid, sel, p, trim: bool = False):
 
     ``trim``: estimate the statistics twice, the second time without the hulls that the
     water reference holds and hides: connected patches of ``sel`` more than TRIM_K local
-    sigmas off in some band, of at least TRIM_AREA_M2 and TRIM_MIN_PX pixels, whose body
-    (the patch closed and filled: the dim parts of a hull between its bright ones) is
-    elongated as a hull is (TRIM_ELONG; a field of whitecaps is not) and whose median colour
-    distance stays under the detection threshold. The reference is only right at
+    sigmas off in some band, of at least TRIM_AREA_M2 and TRIM_MIN_PX pixels, whose median
+    colour distance stays under the detection threshold. The reference is only right at
     large scale and may take in a ship, above all a dark hull at anchor; a hull that is a
     fair share of the background kernel (40 m) pulls the local mean towards itself and
     inflates the local sigma around it, and so hides itself (a 285 m dark-green bulk
