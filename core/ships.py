@@ -259,10 +259,6 @@ KELVIN_DIM = 0.25  # peak contrast of Kelvin-arm foam relative to the hull that 
 BG_SCALE_M = 40.0  # scale of the water background (normalised convolution)
 NEAR_GROW_M = 30.0  # water grows freely this far from the reference
 GROW_MAX_M = 300.0  # and by a local-tolerance flood fill this far
-TRIM_K = 3.0  # water pixels this many local sigmas off ...
-TRIM_AREA_M2 = 2000.0  # ... in a connected patch of at least this area ...
-TRIM_MIN_PX = 200  # ... and this many pixels are a hull in the reference: left out of its first statistics ...
-TRIM_ELONG = 2.5  # ... when the body is this elongated (a hull, not a field of whitecaps)
 ROUGH_K = 2.0  # a pixel rougher than this (noise units, 3 x 3) is not flooded
 WATER_MAX_PX = 4096  # the computed water reference has at most this many pixels on its longest side
 SEPARATE_WATER_M2 = 100000.0  # a water body not joined to the sea must be this large to be searched
@@ -359,15 +355,14 @@ def _water_model(x: np.ndarray, valid: np.ndarray, water0: np.ndarray, p: _Param
     a flood fill with a *local* tolerance (each new pixel must match the water
     pixels next to it and be smooth) into what the reference missed: mixed
     coastal pixels and inner basins whose colour drifts away from the sea's.
-    The model is then estimated again on the refined water. The first estimate leaves
-    out the large hulls the reference took in (trimmed, :func:`_background`).
+    The model is then estimated again on the refined water.
 
     Returns (d, zb, sig, water) or Nones when the block holds no usable water.
     """
     water = water0 & valid
     if water.sum() < 50:
         return None, None, None, None
-    d, zb, sig, glob = _background(x, valid, ndimage.binary_erosion(water, iterations=1), p, trim=True)
+    d, zb, sig, glob = _background(x, valid, ndimage.binary_erosion(water, iterations=1), p)
     obj = _objects(d, zb, valid, p)
     water &= ~obj
     dist = ndimage.distance_transform_edt(~water, sampling=(p.y_m, p.x_m))
@@ -404,77 +399,24 @@ def _hue_contrast(d, zb):
     return np.sqrt(np.maximum(d * d - zb * zb, 0.0))
 
 
-def _background(x, valid, sel, p, trim: bool = False):
-    """(d, zb, sig, block sigma) against the water pixels ``sel``.
-
-    ``trim``: estimate the statistics twice, the second time without the hulls that the
-    water reference holds and hides: connected patches of ``sel`` more than TRIM_K local
-    sigmas off in some band, of at least TRIM_AREA_M2 and TRIM_MIN_PX pixels, whose median
-    colour distance stays under the detection threshold. The reference is only right at
-    large scale and may take in a ship, above all a dark hull at anchor; a hull that is a
-    fair share of the background kernel (40 m) pulls the local mean towards itself and
-    inflates the local sigma around it, and so hides itself (a 285 m dark-green bulk
-    carrier at 1 m stood 3.5 sigmas off the water instead of 18). Leaving the clutter's
-    outliers out of its estimate is the trimmed-mean CFAR of radar ship detection. It is
-    kept to hulls that hide themselves: trimming every 3-sigma pixel lowered the sigma of
-    the rippled water between packed boats and merged them (marina F1 0.80 -> 0.44); at
-    10 m patches of a few dozen pixels are as often groups of moored craft (Sentinel-2 lost
-    ships); and re-estimating around hulls that stand out anyway only moved scores a hair
-    (a launch alongside a hull merged with it)."""
+def _background(x, valid, sel, p):
+    """(d, zb, sig, block sigma) against the water pixels ``sel``."""
     s = max(2.0, BG_SCALE_M / p.px)
-    mu, sig, glob = _water_stats(x, sel, s, p)
-    if trim:
-        zabs = np.abs(x - mu) / sig
-        lab, n = ndimage.label(sel & np.any(zabs > TRIM_K, axis=0))
-        if n:
-            cnt = np.bincount(lab.ravel(), minlength=n + 1)
-            big = (cnt * (p.x_m * p.y_m) >= TRIM_AREA_M2) & (cnt >= TRIM_MIN_PX)
-            big[0] = False
-            drop = np.zeros(sel.shape, bool)
-            dd = None
-            for i, sl in enumerate(ndimage.find_objects(lab), start=1):
-                if sl is None or not big[i]:
-                    continue
-                if dd is None:
-                    dd = np.sqrt(np.mean(zabs * zabs, axis=0))
-                # the body the outliers belong to: the dim parts of a hull between its bright ones
-                g = tuple(slice(max(a.start - 3, 0), a.stop + 3) for a in sl)
-                body = ndimage.binary_fill_holes(ndimage.binary_closing(lab[g] == i, iterations=3)) & sel[g]
-                if np.median(dd[g][body]) < p.k_obj and _elongation(body, p) >= TRIM_ELONG:
-                    drop[g] |= body  # a hull hidden by its own statistics (rough water is no hull's shape)
-            keep = sel & ~drop
-            if drop.any() and keep.sum() >= 50:
-                mu, sig, glob = _water_stats(x, keep, s, p)
-    z = (x - mu) / sig
-    d = np.sqrt(np.mean(z * z, axis=0))
-    zb = np.mean(z, axis=0)
-    return d, zb, sig, glob
-
-
-def _elongation(m: np.ndarray, p) -> float:
-    """Ratio of the principal axes of the pixels of ``m`` (in metres)."""
-    r, c = np.nonzero(m)
-    if r.size < 3:
-        return 1.0
-    ev = np.linalg.eigvalsh(np.cov(np.stack([r * p.y_m, c * p.x_m])))
-    return float(math.sqrt(max(ev[1], 0.0) / max(ev[0], 1e-12)))
-
-
-def _water_stats(x, sel, s, p):
-    """Local mean and sigma of the water pixels ``sel`` at scale ``s`` (pixels), and the
-    block's robust (MAD) sigma per band (see :func:`_water_model`)."""
     nb = x.shape[0]
     w = sel.astype(np.float32)
     mu = np.stack([_nc_fill(x[b], w, s) for b in range(nb)])
+    res = x - mu
     sig = np.empty_like(x)
     glob = np.empty(nb, np.float32)
     for b in range(nb):
-        res = x[b] - mu[b]
-        r = res[sel]
+        r = res[b][sel]
         glob[b] = max(1.4826 * float(np.median(np.abs(r - np.median(r)))), float(p.floor[b]))
-        local = 1.2533 * _nc_fill(np.abs(res), w, 3 * s)
+        local = 1.2533 * _nc_fill(np.abs(res[b]), w, 3 * s)
         sig[b] = np.maximum(local, 0.5 * glob[b])
-    return mu, sig, glob
+    z = res / sig
+    d = np.sqrt(np.mean(z * z, axis=0))
+    zb = np.mean(z, axis=0)
+    return d, zb, sig, glob
 
 
 def _flood(xn: np.ndarray, water: np.ndarray, cand: np.ndarray, tau: float, max_iter: int) -> np.ndarray:
