@@ -906,3 +906,29 @@ def test_docked_pieces_end_to_end_are_one_hull_cut_across():
     assert len(_join_split_hulls(slim, JOIN_GAP_M, 400.0, crs)) == 2
     beside = [docked(x0, x0 + 55, 11), docked(x0 + 58, x0 + 79, 11, yc=y0 + 12)]  # a beam off the line
     assert len(_join_split_hulls(beside, JOIN_GAP_M, 400.0, crs)) == 2
+
+
+def test_a_strip_of_box_rows_a_third_of_the_hull_is_a_fragment_at_fine_pixels_only():
+    # at 1 m a strip of a container ship's box rows split off along a hatch line can hold a
+    # third of the hull and score higher than the hull's own outline; it is a piece of the
+    # hull there. At 3 m a body a third of a merge is as often a rafted partner: kept apart
+    from quayside.core import ships as sh
+
+    def cand(mask, score):
+        rows, cols = np.nonzero(mask)
+        sl = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+        return sh._Cand(sl, mask[sl].copy(), score, rows.mean(), cols.mean(), 0.0, float(np.ptp(cols) + 1),
+                        float(np.ptp(rows) + 1), 0.5, 0, dict(contact="alongside"))
+
+    shape = (60, 140)
+    whole = np.zeros(shape, bool)
+    whole[20:50, 10:130] = True  # a hull 120 x 30 px
+    strip = np.zeros(shape, bool)
+    strip[22:32, 15:125] = True  # box rows along one side: 31 % of the hull
+    assert 0.25 < strip.sum() / whole.sum() < 0.4
+    p = sh._Params(x_m=1.0, y_m=1.0, min_len=15.0, max_len=400.0, k_obj=4.5, n_dir=24, floor=np.zeros(3))
+    out = sh._suppress([cand(whole, 0.78), cand(strip, 0.79)], shape, p)
+    assert [int(c.mask.sum()) for c in out] == [int(whole.sum())]
+    p3 = sh._Params(x_m=3.0, y_m=3.0, min_len=15.0, max_len=400.0, k_obj=4.5, n_dir=24, floor=np.zeros(3))
+    out = sh._suppress([cand(whole, 0.78), cand(strip, 0.79)], shape, p3)
+    assert [int(c.mask.sum()) for c in out] == [int(strip.sum())]
