@@ -1672,14 +1672,15 @@ def _suppress(cands: List[_Cand], shape, p: Optional[_Params] = None) -> List[_C
 
 def _fragments_of(c: _Cand, parts: List[_Cand], yx_m: Tuple[float, float]) -> bool:
     """Whether the accepted hypotheses ``parts`` are all fragments of the hull ``c``: each
-    at most FRAGMENT_MAX of its area (FRAGMENT_MAX_FINE at working pixels of 1 m or finer: a
-    strip of a container ship's box rows, split off along a bay or a hatch line, can be a
-    third of the hull; held-out seeds at 1 m, F1 0.880 -> 0.904, five fragments fewer and no
-    rafted pair lost. At 3 and 10 m the larger share merged rafted pairs), nearly all inside
-    it, and within the lines of its two
+    at most FRAGMENT_MAX of its area, nearly all inside it, and within the lines of its two
     sides (the median extent across its axis, as in :func:`_split_bumps`). A craft rafted
     against part of a hull stands out of the hull's side line, and a rafted partner or the
-    other hulls of a merge are not small parts of it: those keep the first hypothesis."""
+    other hulls of a merge are not small parts of it: those keep the first hypothesis.
+
+    At working pixels of 1 m or finer the share is FRAGMENT_MAX_FINE: a strip of a container
+    ship's box rows, split off along a bay or a hatch line, can hold a third of the hull
+    (held-out seeds at 1 m: F1 0.880 -> 0.904, five fragments fewer, no rafted pair lost).
+    At 3 and 10 m the larger share merged rafted pairs."""
     if c.feat.get("contact") not in ("alongside", "anchored") or c.feat.get("source") == "berth":
         return False
     n = float(c.mask.sum())
@@ -1688,6 +1689,7 @@ def _fragments_of(c: _Cand, parts: List[_Cand], yx_m: Tuple[float, float]) -> bo
     rows, cols = rows + c.sl[0].start, cols + c.sl[1].start
     y_m, x_m = yx_m
     px = math.sqrt(x_m * y_m)
+    # (5 % slack: a nominal 1 m product measures 1.0002 m on the ellipsoid, as in containers' box mode)
     share = FRAGMENT_MAX_FINE if px <= FINE_PX_M * 1.05 else FRAGMENT_MAX
     u = cols * x_m * ux + rows * y_m * uy
     v = -cols * x_m * uy + rows * y_m * ux
