@@ -103,7 +103,10 @@ Method
    or catwalk reaching out over the water, and a slim body lying mostly within a
    pixel of a pier's outline is a sliver of its edge (:mod:`quayside.core.ships_piers`).
    At coarse pixels a body against land must be at least ``MIN_DOCKED_PX``
-   pixels long (its hull shape resolved), and a body cut lengthwise by the edge
+   pixels long (its hull shape resolved), and, away from any given berth, the land it
+   lies against must run on past both of its ends, as a quay does, unless that land is
+   narrow with water beyond (a jetty, a neighbour): the rim of a wharf or headland cut
+   off by the runs turns away at its ends. A body cut lengthwise by the edge
    of the image or by nodata is not classified at all.
    Overlapping hypotheses are resolved by greedy non-maximum suppression on
    pixel masks (:func:`_suppress`); a plausible hull replaces accepted hypotheses
@@ -246,6 +249,9 @@ FRAGMENT_MAX = 0.25  # a hypothesis inside a hull and at most this share of its 
 FRAGMENT_MAX_FINE = 0.4  # ... at working pixels up to FINE_PX_M, where a hull's box rows and hatches are resolved
 FINE_PX_M = 1.0
 LENGTH_TOL_PX = 1.5  # an anchored ship under the minimum length, or any ship over the maximum, by more: dropped
+SHOULDER_MIN = 0.3  # coarse pixels, no berth given: land share just behind the contact beyond each end
+BEHIND_PX = 8.0  # ... unless the land behind the body, this many pixels deep, ...
+BEHIND_MIN = 0.6  # ... is less than this share of it (a jetty or pier with water beyond)
 MIN_DOCKED_PX = 4.0  # a body against land must be at least this many pixels long (its shape must be resolved)
 ALLOW_BOW_ON = False  # bodies joined to land at one end only (see _score)
 BOW_ON_MAX_M = 150.0
@@ -1163,6 +1169,25 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
             band = bands[name] & outer
             if band.any():
                 sides[name] = float(lb[band].mean())
+    # The quay a ship lies alongside runs on past its bow and stern: just behind the line of contact,
+    # beyond each end, there is land (the quay face, or a neighbour moored there). A piece cut from
+    # the rim of a headland, the tip of a jetty or a corner of the coast by the runs' length limit has
+    # water there at one end at least, where the shore turns away from the line of contact. Measured
+    # on the land side only, from half a pixel to three pixels beyond each end (see _score); only where
+    # that rule applies (coarse pixels, no berth given along the body).
+    shoulder = 1.0
+    if s_hi >= 0.5 and 3 * p.px > GAP_M and pier_side < 0.5:
+        sgn = 1.0 if sides["side_a"] >= sides["side_b"] else -1.0
+        vl = sgn * v
+        for e_ in (1.0, -1.0):
+            band = ((e_ * u > hl + 0.5 * p.px) & (e_ * u <= hl + 3.0 * p.px) & (vl >= hw - 0.5 * p.px)
+                    & (vl <= hw + 1.5 * p.px) & ~mb)
+            if band.any():
+                shoulder = min(shoulder, float(lb[band].mean()))
+        if shoulder < SHOULDER_MIN and _behind_share(ctx, mx, my, ux, uy, hl, hw, sgn) < BEHIND_MIN:
+            # ... unless what it lies against is narrow, with water beyond: a jetty, a finger pier or
+            # a neighbour moored there, past whose end a ship may reach
+            shoulder = 1.0
     veg_side = 0.0
     if ctx.veg is not None:
         vb = ctx.veg[big]
@@ -1185,7 +1210,7 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
         along=rel < math.pi / 4,
         zb_mean=float(zin.mean()), zb_top=float(np.sort(zin)[-min(3, zin.size):].mean()),
         integ=float(np.maximum(zin, 0).sum() / math.sqrt(n)), water_ring=water_ring,
-        speckle=speckle, pier_side=pier_side, rafted=rafted, veg_side=veg_side, edge_cut=edge_cut,
+        speckle=speckle, pier_side=pier_side, shoulder=shoulder, rafted=rafted, veg_side=veg_side, edge_cut=edge_cut,
         berths_given=ctx.structure is not None, side_land_m2=land_px * p.x_m * p.y_m,
         share=length / piece_len if piece_len else 1.0,
         source=("split" if split else "runs") if k >= 0 else {-100: "hull", -200: "free"}.get(k, "level"), **sides,
@@ -1229,6 +1254,30 @@ def _unknown_share(ctx: _Ctx, r0: int, r1: int, c0: int, c1: int, mx: float, my:
     return worst
 
 
+def _behind_share(ctx: _Ctx, mx: float, my: float, ux: float, uy: float, hl: float, hw: float,
+                  sgn: float) -> float:
+    """Share of land (or known structure) within BEHIND_PX pixels behind the land side of a body
+    (centre ``mx, my`` in metres, axis ``ux, uy``, half-length and half-beam ``hl, hw``, land on the
+    side ``sgn``), over the middle of its length."""
+    p = ctx.p
+    h, w = ctx.solid.shape
+    reach = hw + BEHIND_PX * p.px
+    ext = math.hypot(hl, reach) + p.px
+    r0, r1 = max(0, int((my - ext) / p.y_m)), min(h, int((my + ext) / p.y_m) + 2)
+    c0, c1 = max(0, int((mx - ext) / p.x_m)), min(w, int((mx + ext) / p.x_m) + 2)
+    if r1 <= r0 or c1 <= c0:
+        return 1.0
+    rr, cc = np.mgrid[r0:r1, c0:c1]
+    gx = cc * p.x_m - mx
+    gy = rr * p.y_m - my
+    u = gx * ux + gy * uy
+    vl = sgn * (-gx * uy + gy * ux)
+    band = (vl > hw + p.px) & (vl <= reach) & (np.abs(u) <= 0.8 * hl)
+    if not band.any():
+        return 1.0
+    return float(ctx.solid[r0:r1, c0:c1][band].mean())
+
+
 def _contact_class(f: dict) -> str:
     """How the hypothesis meets land: 'anchored' (water all round), 'alongside'
     (land along one long side only), 'bow-on' (land at one end only) or ''
@@ -1265,6 +1314,13 @@ def _score(f: dict, p: _Params) -> float:
         # shore as often as a boat (on the Sentinel-2 ports about fifteen such false alarms and
         # no vessel). An anchored body is set off by water all round and needs no shape; at
         # finer pixels the limit is below any length sought.
+        return 0.0
+    if (cls == "alongside" and 3 * p.px > GAP_M and f.get("pier_side", 0.0) < 0.5
+            and f.get("shoulder", 1.0) < SHOULDER_MIN):
+        # At coarse pixels a hull is two to five pixels wide and its outline says little; what tells a
+        # ship alongside a quay from a strip cut off the rim of the land is the quay running on past its
+        # ends (see _describe). On the Sentinel-2 ports, of the bodies against land with water there at
+        # one end, one in ten was a vessel. Along a berth the analyst drew, the berth says it.
         return 0.0
     # matched-filter contrast of the whole body (sum of z over sqrt(n)): a CFAR test on the
     # object rather than on single pixels

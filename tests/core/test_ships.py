@@ -932,3 +932,29 @@ def test_a_strip_of_box_rows_a_third_of_the_hull_is_a_fragment_at_fine_pixels_on
     p3 = sh._Params(x_m=3.0, y_m=3.0, min_len=15.0, max_len=400.0, k_obj=4.5, n_dir=24, floor=np.zeros(3))
     out = sh._suppress([cand(whole, 0.78), cand(strip, 0.79)], shape, p3)
     assert [int(c.mask.sum()) for c in out] == [int(strip.sum())]
+
+
+def test_strips_of_a_wharf_at_10m_are_not_ships_but_ships_at_a_jetty_are(tmp_path, monkeypatch):
+    # at 10 m, without piers given, the runs cut the rims of a wharf 300 m wide into strips of a
+    # hull's size lying against land; the quay a ship lies alongside runs on past its ends, the
+    # wharf's rim turns away from them. Two ships moored on either side of a narrow jetty (one
+    # reaching past its tip) lie against the jetty and each other, with water beyond: kept.
+    from quayside.core import ships as sh
+
+    px = 10.0
+    face_y = ORIGIN[1] - 40 * px
+    wharf = box(ORIGIN[0] + 500, face_y - 500, ORIGIN[0] + 800, face_y + 5)
+    jetty = box(ORIGIN[0] + 1400, face_y - 300, ORIGIN[0] + 1425, face_y + 5)
+    quay_ship = hull(200, 30, ORIGIN[0] + 2300, face_y - 16, 90)
+    past_tip = hull(220, 32, ORIGIN[0] + 1400 - 17, face_y - 10 - 230, 180)
+    inner = hull(150, 24, ORIGIN[0] + 1425 + 13, face_y - 30 - 75, 0)
+    tif = render(str(tmp_path / "wharf10.tif"),
+                 [(wharf, QUAY), (jetty, QUAY), (quay_ship, (160, 60, 45)), (past_tip, (60, 110, 70)),
+                  (inner, (170, 170, 165))], size=(200, 300), px=px, quay_rows=40)
+    res = detect_ships(tif)
+    for g in (quay_ship, past_tip, inner):
+        assert len(matches(res.ships, g, 0.25)) == 1, [(round(s.length_m), s.state) for s in res.ships]
+    assert len(res.ships) == 3, [(round(s.length_m), round(s.width_m), s.state) for s in res.ships]
+    # without the test at the ends the wharf's rims pass for ships
+    monkeypatch.setattr(sh, "SHOULDER_MIN", 0.0)
+    assert len(detect_ships(tif).ships) > 3
