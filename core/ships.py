@@ -107,7 +107,8 @@ Method
    lies against must run on past both of its ends, as a quay does, unless that land is
    narrow with water beyond (a jetty, a neighbour): the rim of a wharf or headland cut
    off by the runs turns away at its ends. A body cut lengthwise by the edge
-   of the image or by nodata is not classified at all.
+   of the image or by nodata is not classified at all, and an outline measured
+   nearly square over four pixels or more is not a hull (:func:`_hull_shaped`).
    Overlapping hypotheses are resolved by greedy non-maximum suppression on
    pixel masks (:func:`_suppress`); a plausible hull replaces accepted hypotheses
    that are small pieces of it within its side lines (:func:`_fragments_of`). With
@@ -248,6 +249,8 @@ BERTH_SCORE = 0.5  # highest score of such a hull (no resolved outline): below a
 FRAGMENT_MAX = 0.25  # a hypothesis inside a hull and at most this share of its area is a piece of it ...
 FRAGMENT_MAX_FINE = 0.4  # ... at working pixels up to FINE_PX_M, where a hull's box rows and hatches are resolved
 FINE_PX_M = 1.0
+SQUARE_RATIO = 0.85  # a measured beam over this share of the length ...
+SQUARE_MIN_PX = 4.0  # ... on a ship at least this many (working) pixels long: not a hull
 LENGTH_TOL_PX = 1.5  # an anchored ship under the minimum length, or any ship over the maximum, by more: dropped
 SHOULDER_MIN = 0.3  # coarse pixels, no berth given: land share just behind the contact beyond each end
 BEHIND_PX = 8.0  # ... unless the land behind the body, this many pixels deep, ...
@@ -2057,6 +2060,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
             ships = _join_split_hulls(ships, JOIN_GAP_M, max_length_m, src.crs if scale.georeferenced else None)
         # after the piers: a boat moored at a given pier is docked, whatever its contact with land
         ships = _within_lengths(ships, min_length_m, max_length_m, LENGTH_TOL_PX * pxw)
+        ships = _hull_shaped(ships, SQUARE_MIN_PX * pxw)
         method = (f"local-water CFAR contrast; hypotheses from directional line-opening residues "
                   f"({N_DIRECTIONS} directions), hull colour against the quay and brightness levels; "
                   f"half-contrast measurement; working pixel {pxw:.2f} {'m' if scale.georeferenced else 'px'}")
@@ -2205,6 +2209,18 @@ def _within_lengths(ships: List[Ship], min_len: float, max_len: float, tol: floa
     demo measured 12.9 m). No ship measured longer than the maximum is reported (the
     hypotheses were held to it, a measured outline may run on into the quay or a neighbour)."""
     return [s for s in ships if (s.state != "anchored" or s.length_m >= min_len - tol) and s.length_m <= max_len + tol]
+
+
+def _hull_shaped(ships: List[Ship], min_len: float) -> List[Ship]:
+    """The ships whose measured outline is longer than wide, once resolved.
+
+    A hull is at least about twice as long as its beam (harbour tugs, the stubbiest craft,
+    about 2.5 : 1). The hypotheses are held to that by their moments; the half-contrast
+    measurement of the kept outline (:func:`_refine`) can still come out square, and a square
+    object ``min_len`` or longer -- several pixels each way, so its shape is seen -- is a crane
+    portal, a stack of boxes on a quay's edge or a patch of foam, not a vessel. Smaller ones
+    are left alone: a boat two or three pixels long is blurred into a round blob."""
+    return [s for s in ships if s.length_m < min_len or s.width_m <= SQUARE_RATIO * s.length_m]
 
 
 def _dedupe(ships: List[Ship]) -> List[Ship]:

@@ -958,3 +958,19 @@ def test_strips_of_a_wharf_at_10m_are_not_ships_but_ships_at_a_jetty_are(tmp_pat
     # without the test at the ends the wharf's rims pass for ships
     monkeypatch.setattr(sh, "SHOULDER_MIN", 0.0)
     assert len(detect_ships(tif).ships) > 3
+
+
+def test_a_square_outline_several_pixels_long_is_not_a_hull():
+    # the measured outline of a hull is at least about twice as long as wide; a square one
+    # resolved over several pixels is a portal or a stack on the quay's edge, while a boat two
+    # or three pixels long is blurred into a round blob and stays
+    from quayside.core import ships as sh
+
+    def ship(length, width):
+        return sh.Ship(polygon=box(0, 0, length, width), length_m=length, width_m=width, heading_deg=90.0,
+                       area_m2=length * width, score=0.8, state="docked")
+
+    px = 3.0
+    kept = sh._hull_shaped([ship(31.1, 30.8), ship(19.5, 18.4), ship(10.9, 9.6), ship(30.0, 11.0), ship(24.0, 19.5)],
+                           sh.SQUARE_MIN_PX * px)
+    assert [(s.length_m, s.width_m) for s in kept] == [(10.9, 9.6), (30.0, 11.0), (24.0, 19.5)]
