@@ -1118,11 +1118,7 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     water_ring = float(ctx.water[big][ring].mean()) if ring.any() else 0.0
     ux, uy = math.cos(theta), math.sin(theta)
     # every pixel of the padded box in the hypothesis' frame (metres): u along, v across
-    rr, cc = np.mgrid[r0:r1, c0:c1]
-    gx = cc * p.x_m - mx
-    gy = rr * p.y_m - my
-    u = gx * ux + gy * uy
-    v = -gx * uy + gy * ux
+    u, v = _frame(p, r0, r1, c0, c1, mx, my, ux, uy)
     lb = land_b & ~mb
     hl, hw = length / 2, beam / 2
     bands = _contact_bands(u, v, hl, hw, delta)
@@ -1225,6 +1221,16 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     return _Cand(sl, mb, score, my / p.y_m, mx / p.x_m, theta, length, beam, water_ring, k, feat)
 
 
+def _frame(p: _Params, r0: int, r1: int, c0: int, c1: int, mx: float, my: float, ux: float,
+           uy: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Every pixel of the box [r0, r1) x [c0, c1) in a hypothesis' frame (metres): ``u`` along
+    its axis ``ux, uy`` from its centre ``mx, my``, ``v`` across."""
+    rr, cc = np.mgrid[r0:r1, c0:c1]
+    gx = cc * p.x_m - mx
+    gy = rr * p.y_m - my
+    return gx * ux + gy * uy, -gx * uy + gy * ux
+
+
 def _contact_bands(u: np.ndarray, v: np.ndarray, hl: float, hw: float, delta: float) -> dict:
     """The bands ``delta`` deep beyond the two ends and along the two sides of a body of
     half-length ``hl`` and half-beam ``hw`` (``u`` along its axis, ``v`` across, metres)."""
@@ -1246,10 +1252,7 @@ def _unknown_share(ctx: _Ctx, r0: int, r1: int, c0: int, c1: int, mx: float, my:
     inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
     known = np.zeros(rr.shape, bool)
     known[inside] = ctx.known[rr[inside], cc[inside]]
-    gx = cc * p.x_m - mx
-    gy = rr * p.y_m - my
-    u = gx * ux + gy * uy
-    v = -gx * uy + gy * ux
+    u, v = _frame(p, r0, r1, c0, c1, mx, my, ux, uy)
     worst = 0.0
     for name, band in _contact_bands(u, v, hl, hw, delta).items():
         if name.startswith("side") and band.any():
@@ -1270,11 +1273,8 @@ def _behind_share(ctx: _Ctx, mx: float, my: float, ux: float, uy: float, hl: flo
     c0, c1 = max(0, int((mx - ext) / p.x_m)), min(w, int((mx + ext) / p.x_m) + 2)
     if r1 <= r0 or c1 <= c0:
         return 1.0
-    rr, cc = np.mgrid[r0:r1, c0:c1]
-    gx = cc * p.x_m - mx
-    gy = rr * p.y_m - my
-    u = gx * ux + gy * uy
-    vl = sgn * (-gx * uy + gy * ux)
+    u, v = _frame(p, r0, r1, c0, c1, mx, my, ux, uy)
+    vl = sgn * v
     band = (vl > hw + p.px) & (vl <= reach) & (np.abs(u) <= 0.8 * hl)
     if not band.any():
         return 1.0
@@ -1318,12 +1318,12 @@ def _score(f: dict, p: _Params) -> float:
         # no vessel). An anchored body is set off by water all round and needs no shape; at
         # finer pixels the limit is below any length sought.
         return 0.0
-    if (cls == "alongside" and 3 * p.px > GAP_M and f.get("pier_side", 0.0) < 0.5
-            and f.get("shoulder", 1.0) < SHOULDER_MIN):
+    if cls == "alongside" and f.get("shoulder", 1.0) < SHOULDER_MIN:
         # At coarse pixels a hull is two to five pixels wide and its outline says little; what tells a
         # ship alongside a quay from a strip cut off the rim of the land is the quay running on past its
-        # ends (see _describe). On the Sentinel-2 ports, of the bodies against land with water there at
-        # one end, one in ten was a vessel. Along a berth the analyst drew, the berth says it.
+        # ends (see _describe, which measures it at coarse pixels only and never along a berth the
+        # analyst drew: there the berth says it). On the Sentinel-2 ports, of the bodies against land
+        # with water there at one end, one in ten was a vessel.
         return 0.0
     # matched-filter contrast of the whole body (sum of z over sqrt(n)): a CFAR test on the
     # object rather than on single pixels
