@@ -135,10 +135,13 @@ from .change_objects import (
     E_BB,
     E_LA,
     E_LB,
+    E_MBI_A,
+    E_MBI_B,
     E_RA,
     E_RB,
     E_WATER,
     LUM_SCALE,
+    MBI_SCALE,
     N_EVIDENCE,
     ObjectContext,
     decide,
@@ -147,6 +150,7 @@ from .change_objects import (
 from .change_pcc import BESIDE_FOUND as PCC_BESIDE_FOUND
 from .change_pcc import MAX_AREA_M2 as PCC_MAX_AREA_M2
 from .change_pcc import VESSEL_REACH_M as PCC_REACH_M
+from .change_pcc import building_at_other_date as pcc_building_at_other_date
 from .change_pcc import building_components as pcc_buildings
 from .change_pcc import gradient_scale as pcc_gradient_scale
 from .change_pcc import judge as pcc_judge
@@ -790,7 +794,8 @@ def _detect(before, after, tmp, aoi, min_area_m2, sensitivity, change_raster_pat
         ctx = ObjectContext(thr=thr, tau_mbi=tau_mbi, tau_dmbi=tau_dmbi, px_m=px_m, min_px=min_px, clean_r=clean_r,
                             sun_b=sun_b, sun_a=sun_a,
                             water_colour=(water_rb[0] / water_rb[2], water_rb[1] / water_rb[2]) if water_rb[2] > 100
-                            else None)
+                            else None,
+                            tau_date=(tau_date[0], tau_date[1]))
         polys = _polygonize(mpath, size, cancel)
         changes = []
         unit = (scale.x_m / abs(win_tf.a), scale.y_m / abs(win_tf.e), abs(win_tf.a), abs(win_tf.e))
@@ -1049,7 +1054,11 @@ def _pcc_change(poly, after_side, other_src, cs, es, tf, ctx: ObjectContext, gro
     if not comp.any():
         return None
     ev = es.read(window=w)
-    other = other_src.read(1, window=w) > 0
+    # the other date's buildings, where its index reaches this date's building level: bare soil that the
+    # other date's own threshold took in is not a building there
+    other = pcc_building_at_other_date(other_src.read(1, window=w) > 0,
+                                       ev[E_MBI_B if after_side else E_MBI_A].astype(np.float32) / MBI_SCALE,
+                                       ctx.tau_date[1 if after_side else 0])
     px_area = gp.area / max(1, int(comp.sum()))
     # a piece cut out of a merged component (its outline is the image's, not the building index's)
     carved = float(own_src.read(2, window=w)[comp].mean()) > 0.5

@@ -105,6 +105,7 @@ class ObjectContext:
     sun_b: Optional[Tuple[float, float]]
     sun_a: Optional[Tuple[float, float]]
     water_colour: Optional[Tuple[float, float]] = None  # (r, b) chromaticity of the scene's open water
+    tau_date: Tuple[float, float] = (0.0, 0.0)  # each date's own building threshold on its MBI (BEFORE, AFTER)
 
 
 @dataclass

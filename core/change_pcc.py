@@ -38,6 +38,19 @@ date on its own:
   raised structure casts one, a flat bright surface (a concrete pad, bare ground)
   does not (Sirmacek & Unsalan 2009; Ok 2013).
 
+"Building at BEFORE" is judged on AFTER's scale. Each date's threshold is Otsu's on
+its own MBI, and on a tile of bare soil and scrub (the typical LEVIR-CD BEFORE) that
+split falls between the shadows and the soil: the soil between the bushes is
+"building" at 0.33 where AFTER's roofs need 0.65 (test_2_0000_0000), and every
+house built on it was vetoed as "building at both dates". So a pixel of the other
+date counts as building only where its MBI also reaches ``OTHER_MBI_K`` times the
+threshold of the date being judged: a roof that stood at both dates is about as
+bright a structure at both, soil is not. Houses that stood at both dates are, in
+any case, told by their outline (below). On the eleven LEVIR-CD samples object
+recall went from 0.567 to 0.731 and change-class F1 from 0.465 to 0.485 (false
+regions 44 -> 69); recall is 0.70-0.73 for a factor of 1.0-1.3 and F1 highest at
+1.15.
+
 A ``new_structure`` is a building of AFTER whose footprint was *not* building-like
 at BEFORE (under 30 % of it is BEFORE building) and whose appearance changed (the
 median over the footprint of a relative brightness difference plus four times the
@@ -113,6 +126,7 @@ OPEN_M = 1.0  # radius of the opening of each date's building pixels (metres)
 MAX_AREA_M2 = 6000.0  # larger connected "buildings" are fields, yards or bare ground
 RECT_MIN = 0.55  # share of the minimum bounding rectangle a footprint fills
 OTHER_MAX = 0.3  # at most this share of the footprint is building at the other date ...
+OTHER_MBI_K = 1.15  # ... counting there only pixels whose MBI reaches this times the judged date's threshold
 APPEARANCE_MIN = 0.25  # ... and its appearance changed at least this much
 APPEARANCE_STRONG = 0.5  # ... or changed this much whatever the other date's classification says
 HIDDEN_MAX = 0.3  # share of the footprint in shadow at the other date above which it is not judged
@@ -337,6 +351,14 @@ def bright_core(comp: np.ndarray, ev: np.ndarray, after: bool, min_px: int) -> O
     sizes = ndimage.sum(core, lab, np.arange(1, n + 1))
     core = ndimage.binary_fill_holes(lab == 1 + int(np.argmax(sizes)))
     return core if core.sum() >= min_px else None
+
+
+def building_at_other_date(built: np.ndarray, mbi_other: np.ndarray, tau_own: float) -> np.ndarray:
+    """The pixels that count as building at the other date when a footprint of one date is judged:
+    the other date's building pixels (``built``) whose MBI (``mbi_other``, 0..1) also reaches
+    ``OTHER_MBI_K`` times the judged date's own threshold ``tau_own`` (see the module docstring: the
+    other date's own threshold may have taken in bare soil)."""
+    return built & (mbi_other >= OTHER_MBI_K * tau_own)
 
 
 def judge(comp: np.ndarray, other: np.ndarray, ev: np.ndarray, after: bool, px_m: float, min_px: int,

@@ -643,6 +643,37 @@ def test_a_roof_on_former_bare_soil_is_new_and_a_roof_at_both_dates_is_not():
     assert change_pcc.judge(thin, none, ev, True, 0.5, 100, 0.25).type is None
 
 
+def test_soil_that_the_other_date_s_own_threshold_took_in_does_not_veto_a_new_roof():
+    """BEFORE is bare soil between bushes: its own Otsu threshold on the MBI (0.33) takes the soil in as
+    "building". AFTER's roofs need 0.65. The soil is no building on AFTER's scale, so a house built on it
+    is new; a roof standing at BEFORE with an MBI at AFTER's level still counts as a building there."""
+    ev = _pcc_evidence()
+    comp = np.zeros(ev.shape[1:], bool)
+    comp[30:60, 25:75] = True
+    _roof(ev, (E_LA, E_RA, E_BA), 125, r=0.37, b=0.29)  # a grey-brown roof, not far from the soil's colour
+    _shadow(ev, F_SHADOW_A)
+    d = float(np.median(change_pcc.appearance_change(ev)[comp]))
+    assert change_pcc.APPEARANCE_MIN <= d < change_pcc.APPEARANCE_STRONG
+    ev[E_MBI_A, 30:60, 25:75] = int(0.8 * 255)
+    ev[E_MBI_B] = int(0.45 * 255)  # soil between the bushes, above BEFORE's threshold of 0.33
+    built_before = np.ones_like(comp)  # BEFORE's building pixels: all of the soil
+    tau_before, tau_after = 0.33, 0.65
+    mbi_b = ev[E_MBI_B].astype(np.float32) / 255.0
+    # the raw classification vetoes the house
+    v = change_pcc.judge(comp, built_before, ev, True, 0.5, 100, 0.25)
+    assert v.type is None and v.reason.startswith("building at both dates"), v.reason
+    # on AFTER's scale the soil is not a building, and the house is new
+    other = change_pcc.building_at_other_date(built_before, mbi_b, tau_after)
+    assert not other[comp].any()
+    v = change_pcc.judge(comp, other, ev, True, 0.5, 100, 0.25)
+    assert v.type == "new_structure", v.reason
+    # a roof that stood at BEFORE as brightly as AFTER's roofs is still a building there
+    mbi_roof = np.where(comp, 0.8, 0.45).astype(np.float32)
+    assert change_pcc.building_at_other_date(built_before, mbi_roof, tau_after)[comp].all()
+    # judged the other way round (BEFORE's footprint, on BEFORE's lower scale) AFTER's soil would count
+    assert change_pcc.building_at_other_date(built_before, mbi_b, tau_before)[comp].all()
+
+
 def test_rubble_on_a_demolished_footprint_is_removed_a_roof_recovered_is_not():
     """Rubble left on a demolished building's footprint keeps its outline but casts no shadow: removed.
     A roof re-covered in another colour keeps its outline and its shadow: nothing."""
