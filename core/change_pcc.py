@@ -38,7 +38,8 @@ date on its own:
   raised structure casts one, a flat bright surface (a concrete pad, bare ground)
   does not (Sirmacek & Unsalan 2009; Ok 2013).
 
-"Building at BEFORE" is judged on AFTER's scale. Each date's threshold is Otsu's on
+"Building at the other date" is judged on the judged date's scale (a new structure on
+AFTER's, a removed one on BEFORE's). Each date's threshold is Otsu's on
 its own MBI, and on a tile of bare soil and scrub (the typical LEVIR-CD BEFORE) that
 split falls between the shadows and the soil: the soil between the bushes is
 "building" at 0.33 where AFTER's roofs need 0.65 (test_2_0000_0000), and every
