@@ -289,6 +289,12 @@ class _Params:
     def px(self) -> float:
         return math.sqrt(self.x_m * self.y_m)
 
+    @property
+    def coarse(self) -> bool:
+        """Pixels over a third of the gap between ships moored nose to tail (over 5 m): a hull is a
+        few pixels wide and its outline says little."""
+        return 3 * self.px > GAP_M
+
 
 def _cfar_k(sensitivity: float) -> float:
     # 0 -> 7 sigma, 0.5 -> 4.5 sigma, 1 -> 2 sigma
@@ -804,7 +810,7 @@ def _berth_strips(ctx: _Ctx, cover: np.ndarray) -> List[_Cand]:
     rl, nr = ndimage.label(raised, structure=np.ones((3, 3), bool))
     out: List[_Cand] = []
     tol = 1.5 * p.px
-    min_len = max(p.min_len - tol, MIN_DOCKED_PX * p.px if 3 * p.px > GAP_M else 0.0)
+    min_len = max(p.min_len - tol, MIN_DOCKED_PX * p.px if p.coarse else 0.0)
     for j, sl in enumerate(ndimage.find_objects(rl), start=1):
         m = rl[sl] == j
         rows, cols = np.nonzero(m)
@@ -913,7 +919,7 @@ def _from_labels(lab, n, k, phi, run, ctx: _Ctx) -> List[_Cand]:
     berth = np.zeros(n + 1, bool)
     if ctx.near_structure is not None:
         berth[np.unique(lab[ctx.near_structure & (lab > 0)])] = True
-    coarse = 3 * p.px > GAP_M
+    coarse = p.coarse
     if coarse:
         serial &= berth
     objs = ndimage.find_objects(lab) if (idx.size or serial.any()) else []
@@ -1175,7 +1181,7 @@ def _describe(m: np.ndarray, r_off: int, c_off: int, k, phi, runs, ctx: _Ctx, sp
     # on the land side only, from half a pixel to three pixels beyond each end (see _score); only where
     # that rule applies (coarse pixels, no berth given along the body).
     shoulder = 1.0
-    if s_hi >= 0.5 and 3 * p.px > GAP_M and pier_side < 0.5:
+    if s_hi >= 0.5 and p.coarse and pier_side < 0.5:
         sgn = 1.0 if sides["side_a"] >= sides["side_b"] else -1.0
         vl = sgn * v
         for e_ in (1.0, -1.0):
@@ -1248,10 +1254,10 @@ def _unknown_share(ctx: _Ctx, r0: int, r1: int, c0: int, c1: int, mx: float, my:
     neither land nor water (nodata); the box [r0, r1) x [c0, c1) may extend past the block."""
     p = ctx.p
     h, w = ctx.known.shape
-    rr, cc = np.mgrid[r0:r1, c0:c1]
-    inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-    known = np.zeros(rr.shape, bool)
-    known[inside] = ctx.known[rr[inside], cc[inside]]
+    known = np.zeros((r1 - r0, c1 - c0), bool)  # the part of the box outside the block stays unknown
+    a0, a1, b0, b1 = max(r0, 0), min(r1, h), max(c0, 0), min(c1, w)
+    if a1 > a0 and b1 > b0:
+        known[a0 - r0:a1 - r0, b0 - c0:b1 - c0] = ctx.known[a0:a1, b0:b1]
     u, v = _frame(p, r0, r1, c0, c1, mx, my, ux, uy)
     worst = 0.0
     for name, band in _contact_bands(u, v, hl, hw, delta).items():
@@ -1309,7 +1315,7 @@ def _score(f: dict, p: _Params) -> float:
     if cls != "anchored" and f.get("veg_side", 0.0) >= VEG_SIDE_MAX:
         # lying against vegetation: a beach or a bank between a wood and the water, not a hull
         return 0.0
-    if cls != "anchored" and 3 * p.px > GAP_M and f["L"] < MIN_DOCKED_PX * p.px:
+    if cls != "anchored" and p.coarse and f["L"] < MIN_DOCKED_PX * p.px:
         # A body against land is told from the land only by its shape (a hull standing out of
         # the quay line, longer than wide). At coarse pixels (where the gap between moored
         # ships is not resolved, see _from_labels) a blob under MIN_DOCKED_PX pixels long has
@@ -2016,7 +2022,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
                 if pier_polys:
                     structure = features.rasterize([(g, 1) for g in pier_polys], out_shape=shape, transform=rt,
                                                    fill=0, dtype="uint8").astype(bool)
-                    if 3 * pxw > GAP_M:
+                    if params.coarse:
                         cover = _pier_cover(pier_polys, shape, rt)
                 cands, info = _block_candidates(x, valid, water0 & valid, params, structure, cover)
                 cands = _suppress(cands, shape, params)
@@ -2056,7 +2062,7 @@ def detect_ships(src_path: str, *, red: Optional[int] = None, green: Optional[in
             # crane booms, conveyors and catwalks reach out square to the berth face
             ships = _drop_crossing(ships, piers, src.crs if scale.georeferenced else None, px_m,
                                    1.0 / crs_unit_per_px, berth)
-        if piers and 3 * pxw <= GAP_M:
+        if piers and not params.coarse:
             ships = _join_split_hulls(ships, JOIN_GAP_M, max_length_m, src.crs if scale.georeferenced else None)
         # after the piers: a boat moored at a given pier is docked, whatever its contact with land
         ships = _within_lengths(ships, min_length_m, max_length_m, LENGTH_TOL_PX * pxw)
