@@ -74,6 +74,9 @@ RECT_ALONE = 0.75  # ... and this share when no shadow supports it
 SHADOW_SUPPORT = 0.3  # share of the ground around a footprint in shadow for the shadow to support it
 SEGMENT_RECT = 0.85  # a flat segment is a roof when this rectangular ...
 SEGMENT_SHADOW = 0.12  # ... and this much in shadow around it
+SEGMENT_SPLIT_M = (3.0, 5.0, 8.0)  # radii (metres) of the openings that split a flat segment into roofs
+WALL_SHADOW = 0.4  # a side of a roof piece is a down-sun wall when its shadow runs along this share of it
+WALL_TOUCH_PX = 3  # ... within this many pixels of it (the outline's blur keeps flat pieces off the shadow)
 CHROMA_CHANGE = 0.03  # least change of (r, b) chromaticity of a surface change
 MARINE_WATER_SHARE = 0.25  # a surface change in open water that is this much water at one date is a vessel
 DARK_TEXTURE_CHANGE = 0.25  # a dark surface's change: its texture changes this much (relative) ...
@@ -186,18 +189,81 @@ def shadow_support(mask: np.ndarray, shadow: np.ndarray, sun, px_m: float) -> fl
 
 def rectangularity(mask: np.ndarray) -> float:
     """Area over the area of the minimum-area bounding rectangle (1 for a rectangle)."""
+    return _min_rectangle(mask)[0]
+
+
+def _min_rectangle(mask: np.ndarray) -> Tuple[float, float]:
+    """(:func:`rectangularity`, the angle in radians of the minimum-area bounding rectangle's first axis,
+    searched in steps of 3 degrees)."""
     ys, xs = np.nonzero(mask)
     if ys.size < 5:
-        return 0.0
+        return 0.0, 0.0
     pts = np.stack([xs, ys], 1).astype(np.float64)
     pts -= pts.mean(axis=0)
-    best = math.inf
+    best, best_a = math.inf, 0.0
     for a in np.radians(np.arange(0, 90, 3)):
         c, s = math.cos(a), math.sin(a)
         u = pts[:, 0] * c + pts[:, 1] * s
         v = -pts[:, 0] * s + pts[:, 1] * c
-        best = min(best, (u.max() - u.min() + 1) * (v.max() - v.min() + 1))
-    return float(ys.size / best)
+        area = (u.max() - u.min() + 1) * (v.max() - v.min() + 1)
+        if area < best:
+            best, best_a = area, float(a)
+    return float(ys.size / best), best_a
+
+
+def _within_shadow_walls(comp: np.ndarray, shadow: np.ndarray) -> np.ndarray:
+    """The part of ``comp`` (a flat piece joined to the ground beside a roof of its own colour) that its
+    cast shadow outlines. A roof's shadow lies along its down-sun walls: a side of the piece's bounding
+    rectangle that the shadow runs along is a wall and bounds the roof; across it, the roof reaches as
+    far as that wall's shadow does, not as far as the ground of the same colour (Ok 2013 bounds roofs by
+    their shadows likewise). ``comp`` itself when no side has a shadow along it."""
+    _, a = _min_rectangle(comp)
+    ys, xs = np.nonzero(comp)
+    c, s = math.cos(a), math.sin(a)
+    u = xs * c + ys * s
+    v = -xs * s + ys * c
+    # the piece's outline pixels that touch the shadow, each on the side of the rectangle it is nearest
+    touch = (ndimage.binary_dilation(shadow, iterations=WALL_TOUCH_PX) & ~ndimage.binary_erosion(comp))[ys, xs]
+    tol = 1.0
+    lo_u, hi_u, lo_v, hi_v = u.min(), u.max(), v.min(), v.max()
+    nearest = np.argmin(np.stack([u - lo_u, hi_u - u, v - lo_v, hi_v - v]), axis=0)
+    reach = {}
+    # a side in contact with the shadow along at least WALL_SHADOW of its length is a down-sun wall; the
+    # shadow's extent along it is the wall's
+    for k, (side, along, length) in enumerate((("u0", v, hi_v - lo_v), ("u1", v, hi_v - lo_v),
+                                               ("v0", u, hi_u - lo_u), ("v1", u, hi_u - lo_u))):
+        on = nearest == k
+        sel = on & touch
+        if sel.sum() < 5:
+            continue
+        # the wall: the run of the side that the shadow covers (gaps of up to 3 px bridged)
+        lo = along.min()
+        bins = np.zeros(int(along.max() - lo) + 2, bool)
+        bins[np.rint(along[sel] - lo).astype(int)] = True
+        bins = ndimage.binary_closing(bins, np.ones(4, bool))
+        lab, n = ndimage.label(bins)
+        if n == 0:
+            continue
+        run = 1 + int(np.argmax(ndimage.sum(bins, lab, np.arange(1, n + 1))))
+        idx = np.flatnonzero(lab == run)
+        # (the contact reaches WALL_TOUCH_PX past the shadow's end)
+        span = (lo + idx[0] + WALL_TOUCH_PX - 1, lo + idx[-1] - WALL_TOUCH_PX + 1)
+        _dbg("side", side, "wall", round(span[1] - span[0]), "of", round(float(length)))
+        if span[1] - span[0] >= WALL_SHADOW * length:
+            reach[side] = span
+    _dbg("shadow walls", sorted(reach))
+    if not reach:
+        return comp
+    # along each axis: a wall on a side bounds the roof there; otherwise the walls across that axis
+    # (which meet it at their corners) reach as far as the roof does
+    u0 = lo_u if "u0" in reach else min([reach[k][0] for k in ("v0", "v1") if k in reach], default=lo_u)
+    u1 = hi_u if "u1" in reach else max([reach[k][1] for k in ("v0", "v1") if k in reach], default=hi_u)
+    v0 = lo_v if "v0" in reach else min([reach[k][0] for k in ("u0", "u1") if k in reach], default=lo_v)
+    v1 = hi_v if "v1" in reach else max([reach[k][1] for k in ("u0", "u1") if k in reach], default=hi_v)
+    keep = (u >= u0 - tol) & (u <= u1 + tol) & (v >= v0 - tol) & (v <= v1 + tol)
+    out = np.zeros_like(comp)
+    out[ys[keep], xs[keep]] = True
+    return out
 
 
 def outline_correlation(comp: np.ndarray, ev: np.ndarray) -> float:
@@ -334,23 +400,52 @@ def _shaped_like_roof(comp, shadow, sun, ctx: ObjectContext) -> bool:
     return rect >= RECT_ALONE or shadow_support(comp, shadow, sun, ctx.px_m) >= SHADOW_SUPPORT
 
 
-def _roof_segments(inside, lum, sd, shadow, sun, ctx: ObjectContext) -> np.ndarray:
+def _roof_segments(inside, lum, sd, shadow, sun, ctx: ObjectContext, shadow_came=None) -> np.ndarray:
     """Uniform, rectangular pieces of the region at one date, bounded by edges and casting a
-    shadow on their down-sun side: roofs that are not brighter than their surroundings."""
+    shadow on their down-sun side: roofs that are not brighter than their surroundings. ``shadow_came``:
+    the shadows of this date that the other date does not have (where a piece split from a larger flat
+    segment finds its walls, :func:`_within_shadow_walls`)."""
     tau = 2.0 * float(np.median(sd[inside])) + 0.004
     flat = inside & (sd < tau) & ~shadow
     flat = ndimage.binary_opening(flat, _disk(max(1, ctx.clean_r)))
     out = []
     grow = max(2, int(round(2.0 / ctx.px_m)))
-    for comp in _components(flat, ctx.min_px):
+
+    def segment(piece):
         # the outline pixels around the flat piece belong to the roof
-        comp = ndimage.binary_dilation(comp, _disk(grow)) & inside & ~shadow
+        comp = ndimage.binary_dilation(piece, _disk(grow)) & inside & ~shadow
         rect = rectangularity(comp)
         sup = shadow_support(comp, shadow, sun, ctx.px_m)
         _dbg("segment", int(comp.sum()), "rect", round(rect, 2), "sup", round(sup, 2))
-        if rect >= SEGMENT_RECT and sup >= SEGMENT_SHADOW:
-            out.append(ndimage.binary_fill_holes(comp))
+        return comp, rect, rect >= SEGMENT_RECT and sup >= SEGMENT_SHADOW
+
+    for flat_comp in _components(flat, ctx.min_px):
+        comp, rect, ok = segment(flat_comp)
+        # not a roof as a whole: a roof of the same grey as the paving around it, joined to it by strips
+        pieces = [comp] if ok else [] if rect >= SEGMENT_RECT else \
+            [c for c, _, ok_ in map(segment, _rectangular_cores(flat_comp, ctx)) if ok_]
+        if not ok and shadow_came is not None:
+            pieces = [_within_shadow_walls(c, shadow_came) for c in pieces]
+        out += [ndimage.binary_fill_holes(c) for c in pieces]
     return out
+
+
+def _rectangular_cores(comp: np.ndarray, ctx: ObjectContext) -> List[np.ndarray]:
+    """The rectangular pieces left by opening a flat segment ``comp`` with discs of growing radius
+    (``SEGMENT_SPLIT_M``, the first radius that leaves any): a roof of the same grey as the paving around
+    it is joined to it only by strips narrower than itself, which the opening (by distance transforms)
+    removes."""
+    for r_m in SEGMENT_SPLIT_M:
+        r = r_m / ctx.px_m
+        core = ndimage.distance_transform_edt(comp) > r
+        if not core.any():
+            break
+        opened = ndimage.distance_transform_edt(~core) <= r
+        parts = [p for p in _components(opened & comp, ctx.min_px) if rectangularity(p) >= SEGMENT_RECT]
+        _dbg("split", int(comp.sum()), "r", r_m, "m ->", [int(p.sum()) for p in parts])
+        if parts:
+            return parts
+    return []
 
 
 def _outline_level(sd: np.ndarray, sel: np.ndarray) -> float:
@@ -447,8 +542,10 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
         for comp in comps:
             if comp.sum() >= ctx.min_px and _shaped_like_roof(comp, shadow, sun, ctx):
                 kept |= comp
+        # the shadows that came (went) with the structures
+        shadow_came = ndimage.binary_opening(shadow & ~shade_then, _disk(1))
         segs = [c & ~kept for c in _roof_segments(obj & ~ndimage.binary_dilation(kept, _disk(ctx.clean_r)), lum, sd,
-                                                  shadow, sun, ctx)
+                                                  shadow, sun, ctx, shadow_came)
                 if float(np.mean(sign * dm[c] > 0.25 * ctx.tau_dmbi)) > 0.5]
         _dbg(typ, "roof px", int(roof.sum()), "segments", [int(c.sum()) for c in segs])
         for comp in comps + segs:
@@ -460,7 +557,8 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
                 grown = _grow_to_roof_colour(comp, ev, sign > 0, obj & ~used, r_struct)
                 _dbg(typ, "grown", int(comp.sum()), "->", int(grown.sum()), "rect", round(rectangularity(grown), 2))
                 if _shaped_like_roof(grown, shadow, sun, ctx):
-                    comp = grown
+                    # grown over ground of the roof's colour too: as far as its shadow outlines it
+                    comp = _within_shadow_walls(grown, shadow_came) | comp
             rect = rectangularity(comp)
             sup = shadow_support(comp, shadow, sun, ctx.px_m)
             other_shadow, other_sun = (sh_b, ctx.sun_b) if sign > 0 else (sh_a, ctx.sun_a)

@@ -342,6 +342,42 @@ def test_a_piece_of_a_large_roof_grows_over_its_roof_not_over_lighter_paving_bes
     assert not (grown & ~ndimage.binary_dilation(roof, iterations=3)).any()
 
 
+def test_a_grey_roof_on_paving_of_its_grey_is_bounded_by_its_new_shadow():
+    """A new roof of the same grey as the new paving around it: the flat segment is roof and paving
+    together (not a rectangle). Opening it removes the paving strips that stick out beyond the roof; the
+    strip along the roof's far sides stays joined to it, and the new shadow along the roof's two down-sun
+    walls bounds the roof. The asphalt beyond the paving is dark at both dates, so it bounds nothing."""
+    shape_ = (150, 130)
+    lum = np.full(shape_, 0.3, np.float32)
+    sd = np.full(shape_, 0.05, np.float32)  # textured soil around
+    roof = np.zeros(shape_, bool)
+    roof[30:90, 30:70] = True
+    paving = np.zeros(shape_, bool)
+    paving[30:130, 70:84] = True  # along the roof's east side and on to the south
+    paving[90:104, 8:84] = True  # along its south side and on to the west
+    for m in (roof, paving):
+        lum[m], sd[m] = 0.5, 0.0
+    shadow = np.zeros(shape_, bool)
+    shadow[22:30, 22:70] = True  # north wall
+    shadow[22:90, 22:30] = True  # west wall
+    asphalt = np.zeros(shape_, bool)
+    asphalt[104:116, 0:70] = True
+    shadow_then = asphalt.copy()  # dark at both dates
+    shadow |= asphalt
+    sd[ndimage.binary_dilation(shadow, iterations=2) & ~shadow] = 0.05  # outlines blurred into the roof
+    ctx = _ctx()
+    assert rectangularity(roof | paving) < change_objects.SEGMENT_RECT
+    inside = ndimage.binary_dilation(roof | paving | shadow, iterations=4)  # the candidate region
+    segs = change_objects._roof_segments(inside, lum, sd, shadow, None, ctx, shadow & ~shadow_then)
+    assert len(segs) == 1
+    seg = segs[0]
+    assert (seg & roof).sum() >= 0.95 * roof.sum()
+    assert (seg & ~roof).sum() <= 0.1 * roof.sum(), int((seg & ~roof).sum())
+    # without the shadows' evidence the piece is the roof and the strips along it
+    segs = change_objects._roof_segments(inside, lum, sd, shadow, None, ctx, None)
+    assert len(segs) == 1 and (segs[0] & ~roof).sum() > 0.3 * roof.sum()
+
+
 def test_a_roof_whose_ribs_vanish_but_whose_outline_stands_is_not_removed():
     # a ribbed roof (high MBI) turned flat white (saturated or hazier AFTER): its MBI falls, its cast
     # shadow and outline stand at both dates
