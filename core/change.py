@@ -67,7 +67,9 @@ Method
    outlines, trimmed to their roof's own colour (so paving, earthworks and shadows
    beside a building are not in its area), and accepted when rectangular and/or
    supported by a cast shadow that appeared (disappeared); flat rectangular
-   shadow-casting segments complete roofs the MBI misses; a structure on former
+   shadow-casting segments complete roofs the MBI misses (one that is no rectangle, a roof
+   joined to new paving of its own grey, is split by openings into rectangular pieces bounded by
+   the walls that its new cast shadow outlines); a structure on former
    water is ``water_to_land`` when it continues the stable land beside it (a pier
    extended) and dropped when it sits in open water and does not (a vessel);
    ``water_to_land`` / ``land_to_water`` from the water masks (computed with

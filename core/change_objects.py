@@ -26,6 +26,13 @@ is inside it and around it, at each date, rather than pixel by pixel:
   of it *and* either a cast shadow beside it at the date it stands (looked for all
   around the footprint: the sun's direction is not estimated) or a compact,
   rectangular outline (Ok 2013; Sirmacek & Unsalan 2009 use the same shadow cue).
+  A roof of the same grey as new paving around it has no index of its own: the image's
+  flat segments that cast a shadow are roofs when rectangular, and one that is not (roof and
+  paving as one) is opened with discs of growing radius until rectangular pieces are left
+  (the paving strips that stick out beyond the roof go). The strip along the roof's far sides
+  stays, so the piece is bounded by its walls: each side of its rectangle along which a shadow
+  came (went) with it is a down-sun wall, and the roof reaches across it only as far as that
+  wall's shadow runs (Ok 2013). A roof piece grown over its own colour is bounded the same way.
   A weak MBI change whose surroundings were in shadow at the other date is the
   sun moving, not a building, and a footprint whose outline stands at both dates
   (the two dates' gradients along it correlate) is a roof whose texture changed
