@@ -83,7 +83,7 @@ SEGMENT_RECT = 0.85  # a flat segment is a roof when this rectangular ...
 SEGMENT_SHADOW = 0.12  # ... and this much in shadow around it
 SEGMENT_SPLIT_M = (3.0, 5.0, 8.0)  # radii (metres) of the openings that split a flat segment into roofs
 WALL_SHADOW = 0.4  # a side of a roof piece is a down-sun wall when its shadow runs along this share of it
-WALL_TOUCH_PX = 3  # ... within this many pixels of it (the outline's blur keeps flat pieces off the shadow)
+WALL_TOUCH_M = 3.0  # ... within this distance of it (metres; the outline's blur keeps flat pieces off the shadow)
 CHROMA_CHANGE = 0.03  # least change of (r, b) chromaticity of a surface change
 MARINE_WATER_SHARE = 0.25  # a surface change in open water that is this much water at one date is a vessel
 DARK_TEXTURE_CHANGE = 0.25  # a dark surface's change: its texture changes this much (relative) ...
@@ -218,7 +218,7 @@ def _min_rectangle(mask: np.ndarray) -> Tuple[float, float]:
     return float(ys.size / best), best_a
 
 
-def _within_shadow_walls(comp: np.ndarray, shadow: np.ndarray) -> np.ndarray:
+def _within_shadow_walls(comp: np.ndarray, shadow: np.ndarray, px_m: float) -> np.ndarray:
     """The part of ``comp`` (a flat piece joined to the ground beside a roof of its own colour) that its
     cast shadow outlines. A roof's shadow lies along its down-sun walls: a side of the piece's bounding
     rectangle that the shadow runs along is a wall and bounds the roof; across it, the roof reaches as
@@ -230,7 +230,8 @@ def _within_shadow_walls(comp: np.ndarray, shadow: np.ndarray) -> np.ndarray:
     u = xs * c + ys * s
     v = -xs * s + ys * c
     # the piece's outline pixels that touch the shadow, each on the side of the rectangle it is nearest
-    touch = (ndimage.binary_dilation(shadow, iterations=WALL_TOUCH_PX) & ~ndimage.binary_erosion(comp))[ys, xs]
+    reach_px = max(2, int(round(WALL_TOUCH_M / px_m)))
+    touch = (ndimage.binary_dilation(shadow, iterations=reach_px) & ~ndimage.binary_erosion(comp))[ys, xs]
     tol = 1.0
     lo_u, hi_u, lo_v, hi_v = u.min(), u.max(), v.min(), v.max()
     nearest = np.argmin(np.stack([u - lo_u, hi_u - u, v - lo_v, hi_v - v]), axis=0)
@@ -243,18 +244,18 @@ def _within_shadow_walls(comp: np.ndarray, shadow: np.ndarray) -> np.ndarray:
         sel = on & touch
         if sel.sum() < 5:
             continue
-        # the wall: the run of the side that the shadow covers (gaps of up to 3 px bridged)
+        # the wall: the run of the side that the shadow covers (gaps of up to twice its reach bridged)
         lo = along.min()
         bins = np.zeros(int(along.max() - lo) + 2, bool)
         bins[np.rint(along[sel] - lo).astype(int)] = True
-        bins = ndimage.binary_closing(bins, np.ones(4, bool))
+        bins = ndimage.binary_closing(bins, np.ones(2 * reach_px, bool))
         lab, n = ndimage.label(bins)
         if n == 0:
             continue
         run = 1 + int(np.argmax(ndimage.sum(bins, lab, np.arange(1, n + 1))))
         idx = np.flatnonzero(lab == run)
-        # (the contact reaches WALL_TOUCH_PX past the shadow's end)
-        span = (lo + idx[0] + WALL_TOUCH_PX - 1, lo + idx[-1] - WALL_TOUCH_PX + 1)
+        # (the contact reaches reach_px past the shadow's end)
+        span = (lo + idx[0] + reach_px - 1, lo + idx[-1] - reach_px + 1)
         _dbg("side", side, "wall", round(span[1] - span[0]), "of", round(float(length)))
         if span[1] - span[0] >= WALL_SHADOW * length:
             reach[side] = span
@@ -428,31 +429,43 @@ def _roof_segments(inside, lum, sd, shadow, sun, ctx: ObjectContext, shadow_came
 
     for flat_comp in _components(flat, ctx.min_px):
         comp, rect, ok = segment(flat_comp)
-        # not a roof as a whole: a roof of the same grey as the paving around it, joined to it by strips
-        pieces = [comp] if ok else [] if rect >= SEGMENT_RECT else \
-            [c for c, _, ok_ in map(segment, _rectangular_cores(flat_comp, ctx)) if ok_]
-        if not ok and shadow_came is not None:
-            pieces = [_within_shadow_walls(c, shadow_came) for c in pieces]
+        if ok or rect >= SEGMENT_RECT:
+            out += [ndimage.binary_fill_holes(comp)] if ok else []
+            continue
+        # not a roof as a whole: a roof of the same grey as the paving around it, joined to it by strips;
+        # its rectangular pieces, bounded by the walls their new shadow outlines (or the whole, when no
+        # opening leaves a rectangle, bounded so and a rectangle then)
+        pieces = [c for c, _, ok_ in map(segment, _rectangular_cores(flat_comp, ctx)) if ok_]
+        if shadow_came is not None:
+            if pieces:
+                pieces = [_within_shadow_walls(c, shadow_came, ctx.px_m) for c in pieces]
+            else:
+                walled = _within_shadow_walls(comp, shadow_came, ctx.px_m)
+                pieces = [walled] if walled.sum() < comp.sum() and rectangularity(walled) >= SEGMENT_RECT and \
+                    shadow_support(walled, shadow, sun, ctx.px_m) >= SEGMENT_SHADOW else []
         out += [ndimage.binary_fill_holes(c) for c in pieces]
     return out
 
 
 def _rectangular_cores(comp: np.ndarray, ctx: ObjectContext) -> List[np.ndarray]:
     """The rectangular pieces left by opening a flat segment ``comp`` with discs of growing radius
-    (``SEGMENT_SPLIT_M``, the first radius that leaves any): a roof of the same grey as the paving around
-    it is joined to it only by strips narrower than itself, which the opening (by distance transforms)
-    removes."""
+    (``SEGMENT_SPLIT_M``; a piece not yet rectangular is opened again with the next radius): a roof of
+    the same grey as the paving around it is joined to it only by strips narrower than itself, which
+    the opening (by distance transforms) removes."""
+    out, todo = [], [comp]
     for r_m in SEGMENT_SPLIT_M:
         r = r_m / ctx.px_m
-        core = ndimage.distance_transform_edt(comp) > r
-        if not core.any():
-            break
-        opened = ndimage.distance_transform_edt(~core) <= r
-        parts = [p for p in _components(opened & comp, ctx.min_px) if rectangularity(p) >= SEGMENT_RECT]
-        _dbg("split", int(comp.sum()), "r", r_m, "m ->", [int(p.sum()) for p in parts])
-        if parts:
-            return parts
-    return []
+        left = []
+        for c in todo:
+            core = ndimage.distance_transform_edt(c) > r
+            if not core.any():
+                continue
+            opened = ndimage.distance_transform_edt(~core) <= r
+            for p in _components(opened & c, ctx.min_px):
+                (out if rectangularity(p) >= SEGMENT_RECT else left).append(p)
+        _dbg("split", int(comp.sum()), "r", r_m, "m ->", [int(p.sum()) for p in out], "left", len(left))
+        todo = left
+    return out
 
 
 def _outline_level(sd: np.ndarray, sel: np.ndarray) -> float:
@@ -565,7 +578,7 @@ def decide(inside: np.ndarray, mag: np.ndarray, ev: np.ndarray, ctx: ObjectConte
                 _dbg(typ, "grown", int(comp.sum()), "->", int(grown.sum()), "rect", round(rectangularity(grown), 2))
                 if _shaped_like_roof(grown, shadow, sun, ctx):
                     # grown over ground of the roof's colour too: as far as its shadow outlines it
-                    comp = _within_shadow_walls(grown, shadow_came) | comp
+                    comp = _within_shadow_walls(grown, shadow_came, ctx.px_m) | comp
             rect = rectangularity(comp)
             sup = shadow_support(comp, shadow, sun, ctx.px_m)
             other_shadow, other_sun = (sh_b, ctx.sun_b) if sign > 0 else (sh_a, ctx.sun_a)
