@@ -419,13 +419,17 @@ def _roof_segments(inside, lum, sd, shadow, sun, ctx: ObjectContext, shadow_came
     out = []
     grow = max(2, int(round(2.0 / ctx.px_m)))
 
-    def segment(piece):
-        # the outline pixels around the flat piece belong to the roof
-        comp = ndimage.binary_dilation(piece, _disk(grow)) & inside & ~shadow
+    def roof_like(comp):
+        # (rectangularity, whether rectangular and casting a shadow enough for a roof)
         rect = rectangularity(comp)
         sup = shadow_support(comp, shadow, sun, ctx.px_m)
         _dbg("segment", int(comp.sum()), "rect", round(rect, 2), "sup", round(sup, 2))
-        return comp, rect, rect >= SEGMENT_RECT and sup >= SEGMENT_SHADOW
+        return rect, rect >= SEGMENT_RECT and sup >= SEGMENT_SHADOW
+
+    def segment(piece):
+        # the outline pixels around the flat piece belong to the roof
+        comp = ndimage.binary_dilation(piece, _disk(grow)) & inside & ~shadow
+        return (comp,) + roof_like(comp)
 
     for flat_comp in _components(flat, ctx.min_px):
         comp, rect, ok = segment(flat_comp)
@@ -441,8 +445,7 @@ def _roof_segments(inside, lum, sd, shadow, sun, ctx: ObjectContext, shadow_came
                 pieces = [_within_shadow_walls(c, shadow_came, ctx.px_m) for c in pieces]
             else:
                 walled = _within_shadow_walls(comp, shadow_came, ctx.px_m)
-                pieces = [walled] if walled.sum() < comp.sum() and rectangularity(walled) >= SEGMENT_RECT and \
-                    shadow_support(walled, shadow, sun, ctx.px_m) >= SEGMENT_SHADOW else []
+                pieces = [walled] if walled.sum() < comp.sum() and roof_like(walled)[1] else []
         out += [ndimage.binary_fill_holes(c) for c in pieces]
     return out
 
